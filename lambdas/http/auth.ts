@@ -1,0 +1,48 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { forbidden, unauthorized } from './errors';
+
+/** Who may call an operation. Each level includes the callers of the ones after it. */
+export type Access = 'read' | 'deploy' | 'admin';
+
+export const GROUPS = { admins: 'admins', deployers: 'deployers' } as const;
+
+export interface Caller {
+  readonly sub: string;
+  readonly email: string;
+  readonly groups: readonly string[];
+}
+
+/**
+ * API Gateway's Cognito authorizer passes the token claims as strings; `cognito:groups`
+ * arrives either as a JSON-ish list (`[admins deployers]`), a comma list, or an array when
+ * invoked directly. All three are accepted.
+ */
+function parseGroups(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((group): group is string => typeof group === 'string');
+  if (typeof value !== 'string') return [];
+  return value
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .map((group) => group.trim())
+    .filter((group) => group.length > 0);
+}
+
+export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
+  const claims: Record<string, unknown> | undefined = event.requestContext?.authorizer?.claims;
+  if (!claims || typeof claims !== 'object') throw unauthorized();
+  const sub = claims.sub;
+  const email = claims.email;
+  if (typeof sub !== 'string' || sub.length === 0) throw unauthorized();
+  return {
+    sub,
+    email: typeof email === 'string' && email.length > 0 ? email : sub,
+    groups: parseGroups(claims['cognito:groups']),
+  };
+}
+
+export function assertAccess(caller: Caller, access: Access): void {
+  const isAdmin = caller.groups.includes(GROUPS.admins);
+  if (access === 'read' || isAdmin) return;
+  if (access === 'deploy' && caller.groups.includes(GROUPS.deployers)) return;
+  throw forbidden(access === 'admin' ? GROUPS.admins : `${GROUPS.deployers} or ${GROUPS.admins}`);
+}

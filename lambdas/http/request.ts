@@ -1,0 +1,51 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { ApiError, type FieldIssue, validationError } from './errors';
+
+/** Largest JSON body accepted; API Gateway's own limit is far higher. */
+export const MAX_BODY_BYTES = 128 * 1024;
+
+export function issuesOf(error: z.ZodError, location: 'body' | 'query'): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : location,
+    message: issue.message,
+  }));
+}
+
+export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
+  if (event.body === null || event.body === undefined || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new ApiError('PAYLOAD_TOO_LARGE', 413, `The request body exceeds ${MAX_BODY_BYTES} bytes`, {
+      limit_bytes: MAX_BODY_BYTES,
+    });
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw validationError('The request body is not valid JSON', [
+      { field: 'body', message: 'Malformed JSON' },
+    ]);
+  }
+}
+
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  location: 'body' | 'query',
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw validationError(`Invalid request ${location}`, issuesOf(result.error, location));
+  }
+  return result.data;
+}
+
+/** Query strings arrive as strings (or lists of strings); the route's schema coerces them. */
+export function queryOf(event: APIGatewayProxyEvent): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query[name] = value;
+  }
+  return query;
+}
