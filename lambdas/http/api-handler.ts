@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context as LambdaContext } from 'aws-lambda';
 import { assertAccess, callerFromEvent } from './auth';
+import { toApiError } from './aws-faults';
 import { ApiError } from './errors';
 import { logger } from './logger';
 import { parseJsonBody, parseWith, queryOf } from './request';
@@ -26,7 +27,7 @@ type AnyImplementation = (input: RouteInput<RouteSpec>) => Promise<unknown>;
  */
 export const errorBoundary = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: (request) => {
-    const { error } = request;
+    const error = toApiError(request.error);
     if (error instanceof ApiError) {
       if (error.status >= 500) logger.error('request failed', { code: error.code });
       request.response = errorResponse(error);

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { ConfigMap, listQuery, listResponse, Text, Timestamp } from './common';
+
+export const Application = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    repository: z.string(),
+    type: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Application' });
+export type Application = z.infer<typeof Application>;
+
+const ApplicationType = Text(64).regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _');
+
+export const CreateApplicationRequest = z
+  .strictObject({
+    name: Text(128),
+    repository: Text(2048),
+    type: ApplicationType,
+    config: ConfigMap.default({}),
+  })
+  .meta({ id: 'CreateApplicationRequest' });
+export type CreateApplicationRequest = z.infer<typeof CreateApplicationRequest>;
+
+/** PUT replaces every mutable field; `repository` identifies the application and stays. */
+export const UpdateApplicationRequest = z
+  .strictObject({
+    name: Text(128),
+    type: ApplicationType,
+    config: ConfigMap,
+  })
+  .meta({ id: 'UpdateApplicationRequest' });
+export type UpdateApplicationRequest = z.infer<typeof UpdateApplicationRequest>;
+
+export const ListApplicationsRequest = listQuery({
+  repository: Text(2048).optional(),
+  type: ApplicationType.optional(),
+});
+export type ListApplicationsRequest = z.infer<typeof ListApplicationsRequest>;
+
+export const ApplicationListResponse = listResponse('applications', Application).meta({
+  id: 'ApplicationList',
+});
+export type ApplicationListResponse = z.infer<typeof ApplicationListResponse>;

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** UTC, second precision, with a `Z`: `2024-10-24T10:00:00Z`, as the spec writes them. */
+export const Timestamp = z.iso.datetime().describe('UTC timestamp, e.g. 2024-10-24T10:00:00Z');
+
+export const nowTimestamp = (date: Date = new Date()): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** A required, trimmed, non-empty string of bounded length. */
+export const Text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Free-form string → string map the spec uses for `config`. Values may be any JSON scalar. */
+export const ConfigMap = z
+  .record(z.string().min(1).max(128), z.union([z.string().max(65_536), z.number(), z.boolean()]))
+  .refine((config) => Object.keys(config).length <= 100, 'at most 100 config keys');
+
+export const MAX_PAGE_SIZE = 100;
+/** Page-number paging reads past the skipped items, so how deep a page may go is bounded. */
+export const MAX_PAGE = 1_000;
+
+const paginationShape = {
+  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
+  page_size: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
+};
+
+/** A list's query string: its filters plus `page` / `page_size`; unknown parameters are rejected. */
+export const listQuery = <F extends z.ZodRawShape>(filters: F) =>
+  z.strictObject({ ...filters, ...paginationShape });
+
+export interface PageRequest {
+  readonly page: number;
+  readonly page_size: number;
+}
+
+export const BooleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly total: number;
+}
+
+export const listResponse = <K extends string, T extends z.ZodType>(key: K, item: T) =>
+  z.object({
+    [key]: z.array(item),
+    total: z.number().int().min(0),
+    page: z.number().int().min(1),
+    page_size: z.number().int().min(1),
+  } as { [P in K]: z.ZodArray<T> } & {
+    total: z.ZodNumber;
+    page: z.ZodNumber;
+    page_size: z.ZodNumber;
+  });
+
+export const DeletedResponse = z.object({ message: z.string() });
+
+export const IdParam = z.string().min(1).max(64);

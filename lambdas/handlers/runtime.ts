@@ -1,0 +1,34 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { StoreContext } from '../store/store-context';
+
+/**
+ * Reads the function's environment once, at cold start: a missing variable fails the
+ * start with its name instead of failing the tenth request.
+ */
+export function readEnvironment<S extends z.ZodType>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const names = result.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new Error(`missing or invalid environment variables: ${names}`);
+  }
+  return result.data;
+}
+
+export const TableEnvironment = z.object({ TABLE_NAME: z.string().min(1) });
+
+/**
+ * SDK clients are created once per container. Endpoints come from the SDK's own
+ * configuration (`AWS_ENDPOINT_URL_DYNAMODB`, …), which is how the local runtime points the
+ * same code at its stand-ins.
+ */
+export function storeContextFrom(environment: z.output<typeof TableEnvironment>): StoreContext {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { client, tableName: environment.TABLE_NAME };
+}

@@ -1,0 +1,51 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { conflict } from '../http/errors';
+import type { ResourceKind, UsageGuard } from '../services/request-context';
+import { ENTITY, filterPartition } from './keys';
+import type { StoreContext } from './store-context';
+import { INDEXES } from './table-definition';
+
+const UNFINISHED = ['pending', 'running'] as const;
+
+const CONDITION: Record<ResourceKind, { expression: string; attribute: string }> = {
+  version: { expression: '#attribute = :id', attribute: 'version_id' },
+  application: { expression: 'contains(#attribute, :id)', attribute: 'application_ids' },
+  environment: { expression: '#attribute = :id', attribute: 'environment_id' },
+};
+
+/**
+ * Finds unfinished deployments that use a version, application or environment. It reads
+ * only the `pending` and `running` partitions of the deployments-by-status index, which
+ * stay small (at most one unfinished deployment per environment).
+ */
+export function createUsageGuard(context: StoreContext): UsageGuard {
+  return {
+    async assertUnused(kind, id) {
+      for (const status of UNFINISHED) {
+        const { Items = [] } = await context.client.send(
+          new QueryCommand({
+            TableName: context.tableName,
+            IndexName: INDEXES.byFilter2.indexName,
+            KeyConditionExpression: '#pk = :pk',
+            FilterExpression: CONDITION[kind].expression,
+            ExpressionAttributeNames: {
+              '#pk': INDEXES.byFilter2.partitionKey,
+              '#attribute': CONDITION[kind].attribute,
+            },
+            ExpressionAttributeValues: {
+              ':pk': filterPartition(ENTITY.deployment, 'status', status),
+              ':id': id,
+            },
+            ProjectionExpression: 'id',
+          }),
+        );
+        const [first] = Items;
+        if (first) {
+          throw conflict(`The ${kind} ${id} is used by the unfinished deployment ${String(first.id)}`, {
+            deployment_id: first.id,
+          });
+        }
+      }
+    },
+  };
+}
