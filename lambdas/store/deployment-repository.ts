@@ -1,0 +1,358 @@
+import {
+  DeleteCommand,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Page, PageRequest } from '../domain/common';
+import { Deployment, type DeploymentStatus } from '../domain/deployment';
+import type { Task } from '../domain/task';
+import { ENTITY, entityKey, environmentLockKey, filterPartition, indexAttributes } from './keys';
+import { listPage } from './list-query';
+import type { StoreContext } from './store-context';
+import { failedConditions, isConditionFailure } from './store-errors';
+import { taskItem } from './task-repository';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface DeploymentFilter extends PageRequest {
+  readonly status?: DeploymentStatus;
+  readonly environment_id?: string;
+  readonly version_id?: string;
+}
+
+/** Internal fields kept beside the public ones. */
+export interface DeploymentRecord {
+  readonly deployment: Deployment;
+  /** JSON of the Step Functions execution input; a retry starts a new execution with it. */
+  readonly executionInput: string;
+  readonly executionArn: string | null;
+  /** how many times the workflow was resumed by a task retry */
+  readonly resumes: number;
+}
+
+/** Why a deployment could not be written; the service turns each into its API error. */
+export type CreateRejection =
+  | { readonly reason: 'environment-busy'; readonly deploymentId: string | undefined }
+  | {
+      readonly reason: 'missing';
+      readonly kind: 'version' | 'environment' | 'application';
+      readonly id: string;
+    }
+  | { readonly reason: 'environment-inactive'; readonly id: string };
+
+export interface NewDeployment {
+  readonly record: DeploymentRecord;
+  readonly tasks: readonly Task[];
+}
+
+export interface DeploymentRepository {
+  /**
+   * Writes the deployment, its tasks and the environment's lock in one transaction, which
+   * also re-checks that the version, the applications and the active environment still exist.
+   */
+  create(next: NewDeployment): Promise<CreateRejection | undefined>;
+  getById(id: string): Promise<DeploymentRecord | undefined>;
+  list(filter: DeploymentFilter): Promise<Page<Deployment>>;
+  /** The deployment holding the environment's lock, if any. */
+  lockHolder(environmentId: string): Promise<string | undefined>;
+  recordExecution(id: string, executionArn: string): Promise<void>;
+  /**
+   * Ends an unfinished deployment as failed (start failure or cancel) and releases its lock;
+   * false when it had finished already.
+   */
+  finishAsFailed(id: string, environmentId: string, message: string, at: string): Promise<boolean>;
+  /** Marks unfinished tasks failed; each only if still unfinished. */
+  failUnfinishedTasks(tasks: readonly Task[], result: string, at: string): Promise<void>;
+  /**
+   * Retry: the failed task back to `pending`, its failed deployment back to `running`, the
+   * environment lock taken again, the resume counter moved on, all or nothing.
+   */
+  resume(
+    record: DeploymentRecord,
+    task: Task,
+    at: string,
+  ): Promise<{ readonly rejected: 'environment-busy' | 'changed'; readonly holder?: string } | undefined>;
+}
+
+export const deploymentItem = (record: DeploymentRecord): Record<string, unknown> => ({
+  ...entityKey(ENTITY.deployment, record.deployment.id),
+  ...indexAttributes(ENTITY.deployment, record.deployment.id, {
+    environment_id: record.deployment.environment_id,
+    status: record.deployment.status,
+    version_id: record.deployment.version_id,
+  }),
+  ...record.deployment,
+  execution_input: record.executionInput,
+  execution_arn: record.executionArn,
+  resumes: record.resumes,
+});
+
+function recordFromItem(item: Record<string, unknown>): DeploymentRecord {
+  return {
+    deployment: Deployment.parse(item),
+    executionInput: String(item.execution_input ?? '{}'),
+    executionArn: typeof item.execution_arn === 'string' ? item.execution_arn : null,
+    resumes: typeof item.resumes === 'number' ? item.resumes : 0,
+  };
+}
+
+const fromItem = (item: Record<string, unknown>): Deployment => Deployment.parse(item);
+
+const statusAttributes = (status: DeploymentStatus) => ({
+  ':status': status,
+  ':statusPartition': filterPartition(ENTITY.deployment, 'status', status),
+});
+
+export function createDeploymentRepository(context: StoreContext): DeploymentRepository {
+  const { tableName } = context;
+
+  const existence = (kind: 'VERSION' | 'APPLICATION', id: string): TransactItem => ({
+    ConditionCheck: {
+      TableName: tableName,
+      Key: entityKey(kind, id),
+      ConditionExpression: 'attribute_exists(pk)',
+    },
+  });
+
+  const lockHolder = async (environmentId: string): Promise<string | undefined> => {
+    const { Item } = await context.client.send(
+      new GetCommand({ TableName: tableName, Key: environmentLockKey(environmentId), ConsistentRead: true }),
+    );
+    return typeof Item?.deployment_id === 'string' ? Item.deployment_id : undefined;
+  };
+
+  return {
+    async create({ record, tasks }) {
+      const { deployment } = record;
+      const applicationChecks = deployment.application_ids.map((id) => existence(ENTITY.application, id));
+      const items: TransactItem[] = [
+        {
+          Put: {
+            TableName: tableName,
+            Item: { ...environmentLockKey(deployment.environment_id), deployment_id: deployment.id },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        existence(ENTITY.version, deployment.version_id),
+        {
+          ConditionCheck: {
+            TableName: tableName,
+            Key: entityKey(ENTITY.environment, deployment.environment_id),
+            ConditionExpression: 'attribute_exists(pk) AND is_active = :true',
+            ExpressionAttributeValues: { ':true': true },
+          },
+        },
+        ...applicationChecks,
+        {
+          Put: {
+            TableName: tableName,
+            Item: deploymentItem(record),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...tasks.map((task) => ({ Put: { TableName: tableName, Item: taskItem(task) } })),
+      ];
+      try {
+        await context.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return undefined;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const [first] = failedConditions(error);
+        if (first === 0) {
+          return {
+            reason: 'environment-busy',
+            deploymentId: await lockHolder(deployment.environment_id),
+          };
+        }
+        if (first === 1) return { reason: 'missing', kind: 'version', id: deployment.version_id };
+        if (first === 2) return { reason: 'environment-inactive', id: deployment.environment_id };
+        const application = first === undefined ? undefined : deployment.application_ids[first - 3];
+        if (application !== undefined) return { reason: 'missing', kind: 'application', id: application };
+        throw error;
+      }
+    },
+
+    async getById(id) {
+      const { Item } = await context.client.send(
+        new GetCommand({ TableName: tableName, Key: entityKey(ENTITY.deployment, id), ConsistentRead: true }),
+      );
+      return Item ? recordFromItem(Item) : undefined;
+    },
+
+    list: (filter) =>
+      listPage(
+        context,
+        ENTITY.deployment,
+        { environment_id: filter.environment_id, status: filter.status, version_id: filter.version_id },
+        filter,
+        fromItem,
+        false,
+      ),
+
+    async lockHolder(environmentId) {
+      const { Item } = await context.client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: environmentLockKey(environmentId),
+          ConsistentRead: true,
+        }),
+      );
+      return typeof Item?.deployment_id === 'string' ? Item.deployment_id : undefined;
+    },
+
+    async recordExecution(id, executionArn) {
+      await context.client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: entityKey(ENTITY.deployment, id),
+          UpdateExpression: 'SET execution_arn = :arn',
+          ExpressionAttributeValues: { ':arn': executionArn },
+        }),
+      );
+    },
+
+    async finishAsFailed(id, environmentId, message, at) {
+      try {
+        await context.client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: entityKey(ENTITY.deployment, id),
+            UpdateExpression:
+              'SET #status = :status, gsi3pk = :statusPartition, error_message = :message, completed_at = :at, updated_at = :at',
+            ConditionExpression: '#status IN (:pending, :running)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ...statusAttributes('failed'),
+              ':message': message,
+              ':at': at,
+              ':pending': 'pending',
+              ':running': 'running',
+            },
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+      await releaseLock(context, environmentId, id);
+      return true;
+    },
+
+    async failUnfinishedTasks(tasks, result, at) {
+      await Promise.all(
+        tasks
+          .filter((task) => task.status === 'pending' || task.status === 'running')
+          .map(async (task) => {
+            try {
+              await context.client.send(
+                new UpdateCommand({
+                  TableName: tableName,
+                  Key: entityKey(ENTITY.task, task.id),
+                  UpdateExpression:
+                    'SET #status = :status, gsi3pk = :statusPartition, #result = :result, completed_at = :at, updated_at = :at',
+                  ConditionExpression: '#status IN (:pending, :running)',
+                  ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+                  ExpressionAttributeValues: {
+                    ':status': 'failed',
+                    ':statusPartition': filterPartition(ENTITY.task, 'status', 'failed'),
+                    ':result': result,
+                    ':at': at,
+                    ':pending': 'pending',
+                    ':running': 'running',
+                  },
+                }),
+              );
+            } catch (error) {
+              if (!isConditionFailure(error)) throw error;
+            }
+          }),
+      );
+    },
+
+    async resume(record, task, at) {
+      const { deployment } = record;
+      try {
+        await context.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: entityKey(ENTITY.task, task.id),
+                  UpdateExpression:
+                    'SET #status = :status, gsi3pk = :statusPartition, #result = :empty, started_at = :null, completed_at = :null, updated_at = :at',
+                  ConditionExpression: '#status = :failed',
+                  ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+                  ExpressionAttributeValues: {
+                    ':status': 'pending',
+                    ':statusPartition': filterPartition(ENTITY.task, 'status', 'pending'),
+                    ':empty': '',
+                    ':null': null,
+                    ':at': at,
+                    ':failed': 'failed',
+                  },
+                },
+              },
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: entityKey(ENTITY.deployment, deployment.id),
+                  UpdateExpression:
+                    'SET #status = :status, gsi3pk = :statusPartition, error_message = :empty, completed_at = :null, updated_at = :at, resumes = :next',
+                  ConditionExpression: '#status = :failed AND resumes = :resumes',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: {
+                    ...statusAttributes('running'),
+                    ':empty': '',
+                    ':null': null,
+                    ':at': at,
+                    ':failed': 'failed',
+                    ':resumes': record.resumes,
+                    ':next': record.resumes + 1,
+                  },
+                },
+              },
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: { ...environmentLockKey(deployment.environment_id), deployment_id: deployment.id },
+                  ConditionExpression: 'attribute_not_exists(pk) OR deployment_id = :deployment',
+                  ExpressionAttributeValues: { ':deployment': deployment.id },
+                },
+              },
+            ],
+          }),
+        );
+        return undefined;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (failedConditions(error).includes(2)) {
+          return { rejected: 'environment-busy', holder: await lockHolder(deployment.environment_id) };
+        }
+        return { rejected: 'changed' };
+      }
+    },
+  };
+}
+
+/** Frees the environment, but only from this deployment: a repeated release is harmless. */
+export async function releaseLock(
+  context: StoreContext,
+  environmentId: string,
+  deploymentId: string,
+): Promise<void> {
+  try {
+    await context.client.send(
+      new DeleteCommand({
+        TableName: context.tableName,
+        Key: environmentLockKey(environmentId),
+        ConditionExpression: 'deployment_id = :deployment',
+        ExpressionAttributeValues: { ':deployment': deploymentId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
