@@ -32,3 +32,20 @@ export function storeContextFrom(environment: z.output<typeof TableEnvironment>)
   });
   return { client, tableName: environment.TABLE_NAME };
 }
+
+const StateMachineArns = z.object({ standard: z.string().min(1), 'blue-green': z.string().min(1) });
+
+/** Functions that start workflows also know the state machine of each strategy. */
+export const WorkflowEnvironment = TableEnvironment.extend({
+  STATE_MACHINE_ARNS: z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(StateMachineArns),
+});

@@ -191,16 +191,7 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
         false,
       ),
 
-    async lockHolder(environmentId) {
-      const { Item } = await context.client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: environmentLockKey(environmentId),
-          ConsistentRead: true,
-        }),
-      );
-      return typeof Item?.deployment_id === 'string' ? Item.deployment_id : undefined;
-    },
+    lockHolder,
 
     async recordExecution(id, executionArn) {
       await context.client.send(

@@ -83,7 +83,7 @@ async function countMatches(context: StoreContext, plan: ListPlan, counted: bool
 /**
  * One page of a list, newest first, with its total. Items before the page are read with
  * the smallest projection DynamoDB allows, so a deep page costs reads but little transfer.
- * `counted` entities keep a counter per partition (see counters.ts) so `total` is one read.
+ * `counted` entities keep a counter per partition (kept by entity-table.ts) so `total` is one read.
  */
 export async function listPage<T>(
   context: StoreContext,
