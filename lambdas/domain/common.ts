@@ -1,12 +1,25 @@
 import { z } from 'zod';
 
 /** UTC, second precision, with a `Z`: `2024-10-24T10:00:00Z`, as the spec writes them. */
-export const Timestamp = z.iso.datetime().describe('UTC timestamp, e.g. 2024-10-24T10:00:00Z');
+export const Timestamp = z.iso
+  .datetime()
+  .describe('UTC timestamp, e.g. 2024-10-24T10:00:00Z')
+  .meta({ id: 'Timestamp' });
 
 export const nowTimestamp = (date: Date = new Date()): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** A required, trimmed, non-empty string of bounded length. */
 export const Text = (max: number) => z.string().trim().min(1).max(max);
+
+/**
+ * A repository URL. It becomes part of list-partition keys, and DynamoDB caps a key at
+ * 2048 bytes, so the URL is bounded in bytes (not characters) well below that.
+ */
+export const RepositoryUrl = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((value) => Buffer.byteLength(value, 'utf8') <= 1024, 'at most 1024 bytes');
 
 /** Free-form string → string map the spec uses for `config`. Values may be any JSON scalar. */
 export const ConfigMap = z
@@ -50,6 +63,6 @@ export const listResponse = <K extends string, T extends z.ZodType>(key: K, item
     page_size: z.ZodNumber;
   });
 
-export const DeletedResponse = z.object({ message: z.string() });
+export const DeletedResponse = z.object({ message: z.string() }).meta({ id: 'DeletedResponse' });
 
 export const IdParam = z.string().min(1).max(64);

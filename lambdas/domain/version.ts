@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listQuery, listResponse, Text, Timestamp } from './common';
+import { listQuery, listResponse, RepositoryUrl, Text, Timestamp } from './common';
 
 export const Version = z
   .object({
@@ -21,13 +21,13 @@ export const CreateVersionRequest = z
       .string()
       .trim()
       .regex(/^[0-9a-fA-F]{6,64}$/, 'a hexadecimal commit id of 6 to 64 characters'),
-    repository: Text(2048),
+    repository: RepositoryUrl,
     description: z.string().max(4096).default(''),
   })
   .meta({ id: 'CreateVersionRequest' });
 export type CreateVersionRequest = z.infer<typeof CreateVersionRequest>;
 
-export const ListVersionsRequest = listQuery({ repository: Text(2048).optional() });
+export const ListVersionsRequest = listQuery({ repository: RepositoryUrl.optional() });
 export type ListVersionsRequest = z.infer<typeof ListVersionsRequest>;
 
 export const VersionListResponse = listResponse('versions', Version).meta({ id: 'VersionList' });

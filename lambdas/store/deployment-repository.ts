@@ -8,7 +8,14 @@ import {
 import type { Page, PageRequest } from '../domain/common';
 import { Deployment, type DeploymentStatus } from '../domain/deployment';
 import type { Task } from '../domain/task';
-import { ENTITY, entityKey, environmentLockKey, filterPartition, indexAttributes } from './keys';
+import {
+  ENTITY,
+  entityKey,
+  environmentLockKey,
+  filterPartition,
+  indexAttributes,
+  STATUS_INDEX,
+} from './keys';
 import { listPage } from './list-query';
 import type { StoreContext } from './store-context';
 import { failedConditions, isConditionFailure } from './store-errors';
@@ -211,9 +218,9 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
             TableName: tableName,
             Key: entityKey(ENTITY.deployment, id),
             UpdateExpression:
-              'SET #status = :status, gsi3pk = :statusPartition, error_message = :message, completed_at = :at, updated_at = :at',
+              'SET #status = :status, #statusKey = :statusPartition, error_message = :message, completed_at = :at, updated_at = :at',
             ConditionExpression: '#status IN (:pending, :running)',
-            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeNames: { '#status': 'status', '#statusKey': STATUS_INDEX.partitionKey },
             ExpressionAttributeValues: {
               ...statusAttributes('failed'),
               ':message': message,
@@ -242,9 +249,13 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
                   TableName: tableName,
                   Key: entityKey(ENTITY.task, task.id),
                   UpdateExpression:
-                    'SET #status = :status, gsi3pk = :statusPartition, #result = :result, completed_at = :at, updated_at = :at',
+                    'SET #status = :status, #statusKey = :statusPartition, #result = :result, completed_at = :at, updated_at = :at',
                   ConditionExpression: '#status IN (:pending, :running)',
-                  ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+                  ExpressionAttributeNames: {
+                    '#status': 'status',
+                    '#statusKey': STATUS_INDEX.partitionKey,
+                    '#result': 'result',
+                  },
                   ExpressionAttributeValues: {
                     ':status': 'failed',
                     ':statusPartition': filterPartition(ENTITY.task, 'status', 'failed'),
@@ -273,9 +284,13 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
                   TableName: tableName,
                   Key: entityKey(ENTITY.task, task.id),
                   UpdateExpression:
-                    'SET #status = :status, gsi3pk = :statusPartition, #result = :empty, started_at = :null, completed_at = :null, updated_at = :at',
+                    'SET #status = :status, #statusKey = :statusPartition, #result = :empty, started_at = :null, completed_at = :null, updated_at = :at',
                   ConditionExpression: '#status = :failed',
-                  ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+                  ExpressionAttributeNames: {
+                    '#status': 'status',
+                    '#statusKey': STATUS_INDEX.partitionKey,
+                    '#result': 'result',
+                  },
                   ExpressionAttributeValues: {
                     ':status': 'pending',
                     ':statusPartition': filterPartition(ENTITY.task, 'status', 'pending'),
@@ -291,9 +306,9 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
                   TableName: tableName,
                   Key: entityKey(ENTITY.deployment, deployment.id),
                   UpdateExpression:
-                    'SET #status = :status, gsi3pk = :statusPartition, error_message = :empty, completed_at = :null, updated_at = :at, resumes = :next',
+                    'SET #status = :status, #statusKey = :statusPartition, error_message = :empty, completed_at = :null, updated_at = :at, resumes = :next',
                   ConditionExpression: '#status = :failed AND resumes = :resumes',
-                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeNames: { '#status': 'status', '#statusKey': STATUS_INDEX.partitionKey },
                   ExpressionAttributeValues: {
                     ...statusAttributes('running'),
                     ':empty': '',

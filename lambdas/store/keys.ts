@@ -77,3 +77,20 @@ export function indexAttributes(
 
 /** The GSI that serves the n-th filter slot of every entity. */
 export const slotIndex = (slot: number): IndexDefinition | undefined => FILTER_INDEXES[slot];
+
+/** The GSI that serves one entity's filter attribute. */
+export function filterIndex(entity: EntityName, attribute: string): IndexDefinition {
+  const slot = (FILTER_SLOTS[entity] as readonly string[]).indexOf(attribute);
+  const index = slotIndex(slot);
+  if (slot < 0 || !index) throw new Error(`${entity} has no list filter on ${attribute}`);
+  return index;
+}
+
+/**
+ * Deployments and tasks keep their status partition in the same GSI, which the workflow's
+ * states and the API's status updates both rewrite whenever a status changes.
+ */
+export const STATUS_INDEX: IndexDefinition = filterIndex(ENTITY.deployment, 'status');
+if (filterIndex(ENTITY.task, 'status') !== STATUS_INDEX) {
+  throw new Error('deployments and tasks must keep their status in the same index');
+}

@@ -18,7 +18,7 @@ export interface TaskRepository {
   getByDeploymentId(deploymentId: string): Promise<Task[]>;
 }
 
-/** The stored form of a task; the workflow's states update `status`, `gsi3pk` and timestamps in place. */
+/** The stored form of a task; the workflow's states update `status`, its STATUS_INDEX partition and timestamps in place. */
 export const taskItem = (task: Task): Record<string, unknown> => ({
   ...entityKey(ENTITY.task, task.id),
   ...indexAttributes(ENTITY.task, task.id, {

@@ -1,9 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { conflict } from '../http/errors';
 import type { ResourceKind, UsageGuard } from '../services/request-context';
-import { ENTITY, filterPartition } from './keys';
+import { ENTITY, filterPartition, STATUS_INDEX } from './keys';
 import type { StoreContext } from './store-context';
-import { INDEXES } from './table-definition';
 
 const UNFINISHED = ['pending', 'running'] as const;
 
@@ -22,29 +21,34 @@ export function createUsageGuard(context: StoreContext): UsageGuard {
   return {
     async assertUnused(kind, id) {
       for (const status of UNFINISHED) {
-        const { Items = [] } = await context.client.send(
-          new QueryCommand({
-            TableName: context.tableName,
-            IndexName: INDEXES.byFilter2.indexName,
-            KeyConditionExpression: '#pk = :pk',
-            FilterExpression: CONDITION[kind].expression,
-            ExpressionAttributeNames: {
-              '#pk': INDEXES.byFilter2.partitionKey,
-              '#attribute': CONDITION[kind].attribute,
-            },
-            ExpressionAttributeValues: {
-              ':pk': filterPartition(ENTITY.deployment, 'status', status),
-              ':id': id,
-            },
-            ProjectionExpression: 'id',
-          }),
-        );
-        const [first] = Items;
-        if (first) {
-          throw conflict(`The ${kind} ${id} is used by the unfinished deployment ${String(first.id)}`, {
-            deployment_id: first.id,
-          });
-        }
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await context.client.send(
+            new QueryCommand({
+              TableName: context.tableName,
+              IndexName: STATUS_INDEX.indexName,
+              KeyConditionExpression: '#pk = :pk',
+              FilterExpression: CONDITION[kind].expression,
+              ExpressionAttributeNames: {
+                '#pk': STATUS_INDEX.partitionKey,
+                '#attribute': CONDITION[kind].attribute,
+              },
+              ExpressionAttributeValues: {
+                ':pk': filterPartition(ENTITY.deployment, 'status', status),
+                ':id': id,
+              },
+              ProjectionExpression: 'id',
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          const [first] = page.Items ?? [];
+          if (first) {
+            throw conflict(`The ${kind} ${id} is used by the unfinished deployment ${String(first.id)}`, {
+              deployment_id: first.id,
+            });
+          }
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
       }
     },
   };
