@@ -1,0 +1,23 @@
+/**
+ * The contract between the deployment workflow and deploy agents (docs/agent-protocol.md).
+ * Self-contained (zod only), so agents written in TypeScript can import it as it is.
+ */
+export {
+  InvalidTaskMessageError,
+  parseTaskMessage,
+  TASK_MESSAGE_PROTOCOL_VERSION,
+  TaskMessageV1,
+} from './task-message';
+export {
+  heartbeatIntervalMs,
+  MAX_CAUSE_LENGTH,
+  MAX_ERROR_LENGTH,
+  MAX_TASK_OUTPUT_BYTES,
+  RESERVED_ERROR_PREFIXES,
+  TaskFailureReport,
+  TaskHeartbeat,
+  TaskSuccessOutput,
+  taskFailureRequest,
+  taskHeartbeatRequest,
+  taskSuccessRequest,
+} from './task-reports';

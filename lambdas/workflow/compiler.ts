@@ -1,0 +1,264 @@
+import type { AslStates, JsonObject, StateMachineDefinition } from './asl';
+import { layerSteps } from './dag';
+import { CONDITION_FAILED, dynamoDbRetry, finalWriteRetry } from './retry-policy';
+import { releaseLockRequest, statusUpdateRequest } from './table-requests';
+import { ITERATION, stepStateNames, stepStates } from './task-states';
+import type { WorkflowStep, WorkflowTemplate } from './templates';
+
+/**
+ * Template → Step Functions definition (JSONPath only; the same definition runs on AWS and
+ * in the local interpreter). Shape:
+ *
+ *   MarkDeploymentRunning (pending → running)
+ *     ├─ not pending ─► MarkDeploymentResumed (running → running: a retry's new execution)
+ *     │                   └─ not running (cancelled before start) ─► DeploymentNotRunnable
+ *     └► RunApplications (Map over $.applications, 10 at a time; one iteration runs one
+ *        application's steps, layer by layer, see applicationProcessor)
+ *        └► SummarizeApplications → CheckApplications
+ *             ├► MarkDeploymentSucceeded → ReleaseEnvironmentLock → DeploymentSucceeded
+ *             └► DescribeDeploymentFailure → MarkDeploymentFailed
+ *                  → ReleaseEnvironmentLockAfterFailure → DeploymentFailed (Fail)
+ *
+ * An iteration never fails: a failed task ends its application's iteration with
+ * `{application_id, failed: true, error_message}`, so the other applications carry on and
+ * no task is left `running`.
+ */
+
+/** At most this many applications run at once (also the most one deployment may hold). */
+export const MAX_CONCURRENT_APPLICATIONS = 10;
+
+/** Top-level state names. Step states are `<step id>.<Name>` and layers `Layer<n>…`, so none collide. */
+export const DEPLOYMENT_STATES = {
+  markRunning: 'MarkDeploymentRunning',
+  markResumed: 'MarkDeploymentResumed',
+  notRunnable: 'DeploymentNotRunnable',
+  runApplications: 'RunApplications',
+  summarize: 'SummarizeApplications',
+  check: 'CheckApplications',
+  markSucceeded: 'MarkDeploymentSucceeded',
+  releaseLock: 'ReleaseEnvironmentLock',
+  succeeded: 'DeploymentSucceeded',
+  describeFailure: 'DescribeDeploymentFailure',
+  markFailed: 'MarkDeploymentFailed',
+  releaseLockAfterFailure: 'ReleaseEnvironmentLockAfterFailure',
+  failed: 'DeploymentFailed',
+} as const;
+
+/** The Fail state's Error: what CloudWatch and DescribeExecution show for a failed deployment. */
+export const DEPLOYMENT_FAILED_ERROR = 'DeploymentFailed';
+
+const layerName = (index: number): string => `Layer${index + 1}`;
+
+/** The state a layer starts with: its only step's first state, or its Parallel state. */
+function layerEntry(layer: readonly WorkflowStep[], index: number): string {
+  const [only] = layer;
+  return layer.length === 1 && only ? stepStateNames(only.id).markRunning : layerName(index);
+}
+
+/**
+ * Steps of one layer run side by side in a Parallel whose branches never fail (a failed
+ * step ends its branch with a failure object), so siblings finish before we decide: a
+ * Choice over `$.layer[i].failed` (the number of branches is known here) ends the
+ * iteration with the first failure, or goes on to the next layer.
+ */
+function parallelLayerStates(
+  layer: readonly WorkflowStep[],
+  index: number,
+  next: string | undefined,
+): AslStates {
+  const name = layerName(index);
+  const done = `${name}.Done`;
+  const failedName = (step: WorkflowStep) => `${name}.Failed.${step.id}`;
+  const states: AslStates = {
+    [name]: {
+      Type: 'Parallel',
+      Branches: layer.map((step) => ({
+        StartAt: stepStateNames(step.id).markRunning,
+        States: stepStates(step, undefined),
+      })),
+      ResultPath: '$.layer',
+      Next: `${name}.Check`,
+    },
+    [`${name}.Check`]: {
+      Type: 'Choice',
+      Choices: layer.map((step, branch) => ({
+        Variable: `$.layer[${branch}].failed`,
+        BooleanEquals: true,
+        Next: failedName(step),
+      })),
+      Default: next ?? done,
+    },
+  };
+  layer.forEach((step, branch) => {
+    states[failedName(step)] = { Type: 'Pass', OutputPath: `$.layer[${branch}]`, End: true };
+  });
+  if (next === undefined) states[done] = { Type: 'Succeed', OutputPath: ITERATION.summary };
+  return states;
+}
+
+/** One application's steps, layer after layer (dag.ts layerSteps). */
+function applicationProcessor(template: WorkflowTemplate): StateMachineDefinition {
+  const layers = layerSteps(template);
+  const states: AslStates = {};
+  layers.forEach((layer, index) => {
+    const following = layers[index + 1];
+    const next = following ? layerEntry(following, index + 1) : undefined;
+    const [only] = layer;
+    Object.assign(
+      states,
+      layer.length === 1 && only ? stepStates(only, next) : parallelLayerStates(layer, index, next),
+    );
+  });
+  const [first] = layers;
+  if (!first) throw new Error('unreachable: a validated template has a step');
+  return { StartAt: layerEntry(first, 0), States: states };
+}
+
+/** What every iteration starts with; ITERATION (task-states.ts) reads it. */
+const ITERATION_INPUT: JsonObject = {
+  'application_id.$': '$$.Map.Item.Value.application_id',
+  'tasks.$': '$$.Map.Item.Value.tasks',
+  'deployment_id.$': '$.deployment_id',
+  'environment_id.$': '$.environment_id',
+  'version_id.$': '$.version_id',
+  // An iteration that succeeds outputs this, ready-made (no state spent on shaping it).
+  summary: { 'application_id.$': '$$.Map.Item.Value.application_id', failed: false },
+};
+
+const S = DEPLOYMENT_STATES;
+
+function deploymentStates(template: WorkflowTemplate): AslStates {
+  const conditionFailed = (next: string): JsonObject => ({
+    ErrorEquals: [CONDITION_FAILED],
+    ResultPath: '$.error',
+    Next: next,
+  });
+  const releaseLock = (next: string) => ({
+    Type: 'Task' as const,
+    Resource: 'arn:aws:states:::dynamodb:deleteItem',
+    Parameters: releaseLockRequest('$.environment_id', '$.deployment_id'),
+    ResultPath: null,
+    Retry: finalWriteRetry(),
+    // Someone else holds it (a cancel already released it): nothing to do.
+    Catch: [conditionFailed(next)],
+    Next: next,
+  });
+
+  return {
+    [S.markRunning]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:updateItem',
+      Parameters: statusUpdateRequest({
+        entity: 'DEPLOYMENT',
+        idPath: '$.deployment_id',
+        status: 'running',
+        from: ['pending'],
+        // Not if_not_exists: the API stores a fresh deployment's started_at as null, which exists.
+        set: { started_at: ':now' },
+      }),
+      ResultPath: null,
+      Retry: dynamoDbRetry(),
+      // Not pending: a retry's new execution (running, keep started_at) or a cancel (see below).
+      Catch: [conditionFailed(S.markResumed)],
+      Next: S.runApplications,
+    },
+    [S.markResumed]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:updateItem',
+      Parameters: statusUpdateRequest({
+        entity: 'DEPLOYMENT',
+        idPath: '$.deployment_id',
+        status: 'running',
+        from: ['running'],
+      }),
+      ResultPath: null,
+      Retry: dynamoDbRetry(),
+      // Neither pending nor running: cancelled before the execution began. Leave everything
+      // as the cancel left it.
+      Catch: [conditionFailed(S.notRunnable)],
+      Next: S.runApplications,
+    },
+    [S.notRunnable]: { Type: 'Succeed' },
+    [S.runApplications]: {
+      Type: 'Map',
+      ItemsPath: '$.applications',
+      MaxConcurrency: MAX_CONCURRENT_APPLICATIONS,
+      ItemSelector: ITERATION_INPUT,
+      ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, ...applicationProcessor(template) },
+      // A wildcard in a `.$` field of a payload template is plain JSONPath on AWS and in the
+      // interpreter alike, and never empty (there is at least one application).
+      ResultSelector: { 'failed.$': '$[*].failed', 'results.$': '$' },
+      ResultPath: '$.outcome',
+      Next: S.summarize,
+    },
+    [S.summarize]: {
+      Type: 'Pass',
+      Parameters: { 'any_failed.$': 'States.ArrayContains($.outcome.failed, true)' },
+      ResultPath: '$.verdict',
+      Next: S.check,
+    },
+    [S.check]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.verdict.any_failed', BooleanEquals: true, Next: S.describeFailure }],
+      Default: S.markSucceeded,
+    },
+
+    [S.markSucceeded]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:updateItem',
+      Parameters: statusUpdateRequest({
+        entity: 'DEPLOYMENT',
+        idPath: '$.deployment_id',
+        status: 'success',
+        from: ['running'],
+        set: { completed_at: ':now' },
+      }),
+      ResultPath: null,
+      Retry: dynamoDbRetry(),
+      // No longer running (cancelled meanwhile): keep the cancel's verdict, still free the lock.
+      Catch: [conditionFailed(S.releaseLock)],
+      Next: S.releaseLock,
+    },
+    [S.releaseLock]: releaseLock(S.succeeded),
+    [S.succeeded]: { Type: 'Succeed' },
+
+    [S.describeFailure]: {
+      Type: 'Pass',
+      // Only reached when an application failed, so the filter matches at least one
+      // result (the interpreter, unlike AWS, rejects an empty match).
+      Parameters: { 'messages.$': '$.outcome.results[?(@.failed == true)].error_message' },
+      ResultPath: '$.failure',
+      Next: S.markFailed,
+    },
+    [S.markFailed]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:updateItem',
+      Parameters: statusUpdateRequest({
+        entity: 'DEPLOYMENT',
+        idPath: '$.deployment_id',
+        status: 'failed',
+        from: ['running'],
+        set: { completed_at: ':now', error_message: ':error_message' },
+        values: { ':error_message': { 'S.$': 'States.ArrayGetItem($.failure.messages, 0)' } },
+      }),
+      ResultPath: null,
+      Retry: dynamoDbRetry(),
+      Catch: [conditionFailed(S.releaseLockAfterFailure)],
+      Next: S.releaseLockAfterFailure,
+    },
+    [S.releaseLockAfterFailure]: releaseLock(S.failed),
+    [S.failed]: { Type: 'Fail', Error: DEPLOYMENT_FAILED_ERROR, CausePath: '$.failure.messages[0]' },
+  };
+}
+
+/**
+ * The Step Functions definition of `template` (throws TemplateError for an invalid one).
+ * `${TableName}` and `${TaskQueueUrl}` stay as placeholders: see renderDefinition.
+ */
+export function compileWorkflow(template: WorkflowTemplate): StateMachineDefinition {
+  return {
+    Comment: `deploy-manager workflow "${template.name}": ${template.steps.map((step) => step.id).join(', ')}`,
+    StartAt: S.markRunning,
+    States: deploymentStates(template),
+  };
+}

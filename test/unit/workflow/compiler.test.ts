@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import { TaskMessageV1 } from '../../../lambdas/agent-protocol';
+import {
+  CONDITION_FAILED,
+  compileWorkflow,
+  countHappyPathTransitions,
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  definitionSubstitutions,
+  happyPath,
+  type JsonObject,
+  renderDefinition,
+  TABLE_NAME_PLACEHOLDER,
+  TASK_QUEUE_URL_PLACEHOLDER,
+  TemplateError,
+  transitionsPerStep,
+  WORKFLOW_TEMPLATES,
+  WorkflowStrategy,
+} from '../../../lambdas/workflow';
+import {
+  allStates,
+  allStrings,
+  aslErrors,
+  dispatchPositions,
+  dispatchStateCounts,
+  itemProcessorOf,
+} from './definition-inspection';
+
+const strategies = WorkflowStrategy.options;
+
+describe.each(strategies)('compileWorkflow(%s)', (strategy) => {
+  const template = WORKFLOW_TEMPLATES[strategy];
+  const definition = compileWorkflow(template);
+
+  it('passes asl-validator (schema, JSONPaths, ARNs, transitions)', () => {
+    expect(aslErrors(definition)).toBe('');
+  });
+
+  it('uses JSONPath only: no QueryLanguage, JSONata or Assign anywhere', () => {
+    const strings = allStrings(definition);
+    expect(strings).not.toContain('QueryLanguage');
+    expect(strings).not.toContain('Assign');
+    expect(strings).not.toContain('Arguments');
+    expect(strings).not.toContain('Output');
+    expect(strings.filter((text) => text.includes('{%'))).toEqual([]);
+  });
+
+  it('has state names unique across the whole definition, each at most 80 characters', () => {
+    const names = allStates(definition).map((walked) => walked.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((name) => name.length > 80)).toEqual([]);
+  });
+
+  it('dispatches every step exactly once, inside the application iteration', () => {
+    const counts = dispatchStateCounts(definition);
+    expect(Object.fromEntries(counts)).toEqual(
+      Object.fromEntries(template.steps.map((step) => [step.id, 1])),
+    );
+    for (const walked of allStates(definition).filter((each) => each.name.endsWith('.Dispatch'))) {
+      expect(walked.enclosing[0]).toBe('RunApplications');
+    }
+  });
+
+  it('dispatches every step after the steps it depends on', () => {
+    const positions = dispatchPositions(definition);
+    for (const step of template.steps) {
+      for (const dependency of step.depends_on) {
+        expect(positions.get(dependency)).toBeLessThan(positions.get(step.id) ?? -1);
+      }
+    }
+  });
+
+  it('keeps the table name and queue URL as placeholders for CDK and the local runtime', () => {
+    const strings = allStrings(definition);
+    expect(strings).toContain(TABLE_NAME_PLACEHOLDER);
+    expect(strings).toContain(TASK_QUEUE_URL_PLACEHOLDER);
+    expect(definitionSubstitutions({ tableName: 't', taskQueueUrl: 'q' })).toEqual({
+      TableName: 't',
+      TaskQueueUrl: 'q',
+    });
+
+    const rendered = renderDefinition(definition, {
+      tableName: 'deploy-manager-Table',
+      taskQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks',
+    });
+    expect(rendered).not.toContain('${');
+    const parsed = JSON.parse(rendered) as JsonObject;
+    expect(allStrings(parsed)).toContain('https://sqs.eu-west-1.amazonaws.com/123456789012/tasks');
+    expect(aslErrors(JSON.parse(rendered))).toBe('');
+  });
+
+  it('gives each Dispatch the step heartbeat and timeout, and a message shaped as TaskMessageV1', () => {
+    for (const step of template.steps) {
+      const dispatch = allStates(definition).find((walked) => walked.name === `${step.id}.Dispatch`)?.state;
+      if (!dispatch) throw new Error(`no ${step.id}.Dispatch`);
+      expect(dispatch.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+      expect(dispatch.HeartbeatSeconds).toBe(step.heartbeat_seconds ?? DEFAULT_HEARTBEAT_SECONDS);
+      expect(dispatch.TimeoutSeconds).toBe(step.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS);
+      const body = (dispatch.Parameters as JsonObject).MessageBody as JsonObject;
+      const members = Object.keys(body).map((key) => key.replace(/\.\$$/, ''));
+      expect(members.sort()).toEqual(Object.keys(TaskMessageV1.shape).sort());
+      expect(body['task_token.$']).toBe('$$.Task.Token');
+    }
+  });
+
+  it('never retries a failed condition, and retries every DynamoDB/SQS state on transient errors', () => {
+    for (const { name, state } of allStates(definition)) {
+      if (state.Type !== 'Task') continue;
+      const retriers = (state.Retry ?? []) as JsonObject[];
+      expect(retriers.length, name).toBeGreaterThan(0);
+      const firstMatchingCondition = retriers.find((retrier) => {
+        const errors = retrier.ErrorEquals as string[];
+        return (
+          errors.includes(CONDITION_FAILED) ||
+          errors.includes('States.ALL') ||
+          errors.includes('States.TaskFailed')
+        );
+      });
+      // Only the first retrier whose ErrorEquals matches applies: it must allow no attempt.
+      if (firstMatchingCondition) expect(firstMatchingCondition.MaxAttempts, name).toBe(0);
+    }
+  });
+
+  it('catches every failure inside an iteration, so no task is left running and the Map never fails', () => {
+    for (const { name, state, enclosing } of allStates(definition)) {
+      if (!enclosing.includes('RunApplications') || state.Type !== 'Task') continue;
+      const catchers = (state.Catch ?? []) as JsonObject[];
+      expect(
+        catchers.some((catcher) => (catcher.ErrorEquals as string[]).includes('States.ALL')),
+        name,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('transitions per task (the cost of a deployment)', () => {
+  it.each([
+    // [strategy, steps, per deployment, per application, 1 application, 2 applications]
+    ['standard', 4, 7, 12, 19, 31],
+    ['blue-green', 5, 7, 15, 22, 37],
+  ] as const)(
+    '%s: 3 per task, %i steps, %i per deployment',
+    (strategy, steps, fixed, perApplication, one, two) => {
+      const definition = compileWorkflow(WORKFLOW_TEMPLATES[strategy]);
+      const path = happyPath(definition);
+      expect(path.deploymentStates).toEqual([
+        'MarkDeploymentRunning',
+        'RunApplications',
+        'SummarizeApplications',
+        'CheckApplications',
+        'MarkDeploymentSucceeded',
+        'ReleaseEnvironmentLock',
+        'DeploymentSucceeded',
+      ]);
+      expect(path.deploymentStates).toHaveLength(fixed);
+      expect(path.applicationStates).toHaveLength(perApplication);
+      expect([...transitionsPerStep(definition).values()]).toEqual(Array(steps).fill(3));
+      expect(countHappyPathTransitions(definition, 1)).toBe(one);
+      expect(countHappyPathTransitions(definition, 2)).toBe(two);
+    },
+  );
+
+  it('a Parallel layer costs its Parallel state and the Choice after it', () => {
+    const definition = compileWorkflow({
+      name: 'fan-out',
+      steps: [
+        { id: 'build', type: 'build', depends_on: [], config: {} },
+        { id: 'test', type: 'test', depends_on: ['build'], config: {} },
+        { id: 'lint', type: 'lint', depends_on: ['build'], config: {} },
+      ],
+    });
+    expect(happyPath(definition).applicationStates).toEqual([
+      'build.MarkRunning',
+      'build.Dispatch',
+      'build.MarkSucceeded',
+      'Layer2',
+      'test.MarkRunning',
+      'test.Dispatch',
+      'test.MarkSucceeded',
+      'lint.MarkRunning',
+      'lint.Dispatch',
+      'lint.MarkSucceeded',
+      'Layer2.Check',
+      'Layer2.Done',
+    ]);
+  });
+});
+
+describe('compileWorkflow, the deployment-level states', () => {
+  const definition = compileWorkflow(WORKFLOW_TEMPLATES.standard);
+  const state = (name: string) => definition.States[name] as JsonObject;
+
+  it('marks the deployment running from pending (setting started_at) or, on a retry, from running', () => {
+    const start = state('MarkDeploymentRunning').Parameters as JsonObject;
+    expect(start.ConditionExpression).toBe('#status = :from_0');
+    expect(start.UpdateExpression).toBe(
+      'SET #status = :status, #gsi3pk = :status_partition, #updated_at = :now, #started_at = :now',
+    );
+    expect(start.ExpressionAttributeValues).toMatchObject({
+      ':status': { S: 'running' },
+      ':status_partition': { S: 'DEPLOYMENT#status=running' },
+      ':from_0': { S: 'pending' },
+    });
+    expect(state('MarkDeploymentRunning').Catch).toEqual([
+      { ErrorEquals: [CONDITION_FAILED], ResultPath: '$.error', Next: 'MarkDeploymentResumed' },
+    ]);
+    const resume = state('MarkDeploymentResumed').Parameters as JsonObject;
+    expect(resume.ConditionExpression).toBe('#status = :from_0');
+    expect(resume.UpdateExpression).not.toContain('started_at');
+    expect(resume.ExpressionAttributeValues).toMatchObject({ ':from_0': { S: 'running' } });
+    expect(state('MarkDeploymentResumed').Catch).toEqual([
+      { ErrorEquals: [CONDITION_FAILED], ResultPath: '$.error', Next: 'DeploymentNotRunnable' },
+    ]);
+    expect(state('DeploymentNotRunnable')).toEqual({ Type: 'Succeed' });
+  });
+
+  it('runs at most 10 applications at once', () => {
+    expect(state('RunApplications').MaxConcurrency).toBe(10);
+    expect(state('RunApplications').ItemsPath).toBe('$.applications');
+  });
+
+  it('ends a failed deployment with a Fail state whose cause is the first failure', () => {
+    expect(state('DeploymentFailed')).toEqual({
+      Type: 'Fail',
+      Error: 'DeploymentFailed',
+      CausePath: '$.failure.messages[0]',
+    });
+  });
+
+  it('releases the lock only while this deployment holds it, tolerating a lock already gone', () => {
+    for (const name of ['ReleaseEnvironmentLock', 'ReleaseEnvironmentLockAfterFailure']) {
+      const release = state(name);
+      expect(release.Resource).toBe('arn:aws:states:::dynamodb:deleteItem');
+      expect(release.Parameters).toMatchObject({
+        Key: { pk: { 'S.$': "States.Format('ENVIRONMENT#{}', $.environment_id)" }, sk: { S: 'LOCK' } },
+        ConditionExpression: '#deployment_id = :deployment_id',
+        ExpressionAttributeValues: { ':deployment_id': { 'S.$': '$.deployment_id' } },
+      });
+      expect((release.Catch as JsonObject[])[0]?.ErrorEquals).toEqual([CONDITION_FAILED]);
+    }
+  });
+
+  it('passes every template step once per application to the Map iteration', () => {
+    const processor = itemProcessorOf(definition);
+    expect(processor.StartAt).toBe('build.MarkRunning');
+  });
+
+  it('refuses an invalid template', () => {
+    expect(() => compileWorkflow({ name: 'empty', steps: [] })).toThrow(TemplateError);
+  });
+});
