@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigMap, listQuery, listResponse, Text, Timestamp } from './common';
+import { ConfigMap, listQuery, listResponse, RepositoryUrl, Text, Timestamp } from './common';
 
 export const Application = z
   .object({
@@ -19,7 +19,8 @@ const ApplicationType = Text(64).regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case lett
 export const CreateApplicationRequest = z
   .strictObject({
     name: Text(128),
-    repository: Text(2048),
+    // part of the by-repository list partition key, hence bounded in bytes like a version's
+    repository: RepositoryUrl,
     type: ApplicationType,
     config: ConfigMap.default({}),
   })
@@ -37,7 +38,7 @@ export const UpdateApplicationRequest = z
 export type UpdateApplicationRequest = z.infer<typeof UpdateApplicationRequest>;
 
 export const ListApplicationsRequest = listQuery({
-  repository: Text(2048).optional(),
+  repository: RepositoryUrl.optional(),
   type: ApplicationType.optional(),
 });
 export type ListApplicationsRequest = z.infer<typeof ListApplicationsRequest>;

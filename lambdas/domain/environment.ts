@@ -1,21 +1,36 @@
 import { z } from 'zod';
 import { BooleanQuery, ConfigMap, listQuery, listResponse, Text, Timestamp } from './common';
+import { isSecretConfigKey, isSecretConfigValue, REDACTED } from './secrets';
 
 export const EnvironmentType = z.enum(['kubernetes', 'physical']);
 export type EnvironmentType = z.infer<typeof EnvironmentType>;
 
 /**
  * Config keys the API accepts but never returns, logs or sends to agents; the stored value
- * is kept apart from `config` and answered as this marker.
+ * is kept apart from `config` and answered as this marker (see secrets.ts).
  */
-export const REDACTED = '[redacted]';
+export { REDACTED };
+
+/**
+ * Last line of defence: every response is parsed with this schema, so a secret that ever
+ * reached `config` becomes a 500 instead of a leak.
+ */
+const RedactedConfig = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (config) =>
+      Object.entries(config).every(
+        ([key, value]) => value === REDACTED || !(isSecretConfigKey(key) || isSecretConfigValue(value)),
+      ),
+    `secret config values are answered as "${REDACTED}"`,
+  );
 
 export const Environment = z
   .object({
     id: z.string(),
     name: z.string(),
     type: EnvironmentType,
-    config: z.record(z.string(), z.unknown()),
+    config: RedactedConfig,
     is_active: z.boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -18,13 +18,10 @@ import type { WorkflowManager } from '../execution/workflow-manager';
 import { ApiError, conflict, notFound } from '../http/errors';
 import type { CreateRejection, DeploymentRepository } from '../store/deployment-repository';
 import type { TaskRepository } from '../store/task-repository';
+import { executionInputFor, type WorkflowTemplate } from '../workflow';
 import type { BusinessMetrics } from './business-metrics';
 import type { RequestContext } from './request-context';
-import { buildTaskPayload, type PayloadSources, type PayloadStep } from './task-payload';
-
-export interface TemplateStep extends PayloadStep {
-  readonly depends_on: readonly string[];
-}
+import { buildTaskPayload } from './task-payload';
 
 export interface DeploymentService {
   createDeployment(context: RequestContext, request: CreateDeploymentRequest): Promise<Deployment>;
@@ -41,8 +38,7 @@ export interface DeploymentServiceDependencies {
   readonly applications: { getById(id: string): Promise<Application | undefined> };
   readonly environments: { getById(id: string): Promise<Environment | undefined> };
   readonly workflows: WorkflowManager;
-  readonly templates: Readonly<Record<DeploymentStrategy, readonly TemplateStep[]>>;
-  readonly isSecret: PayloadSources['isSecret'];
+  readonly templates: Readonly<Record<DeploymentStrategy, WorkflowTemplate>>;
   readonly metrics: BusinessMetrics;
   /** logs a fault the caller gets as a clean error */
   readonly reportFault: (message: string, error: unknown) => void;
@@ -101,17 +97,26 @@ export function createDeploymentService(dependencies: DeploymentServiceDependenc
   ): Promise<Deployment> {
     const { version, environment, applications } = await loadTargets(request);
     const strategy = request.strategy ?? defaultStrategy(environment);
-    const steps = dependencies.templates[strategy];
+    const template = dependencies.templates[strategy];
+    const { steps } = template;
     const now = nowTimestamp();
     const deploymentId = newId('deployment');
     const clock = Date.now();
     const newTasks: Task[] = [];
     const executionApplications = applications.map((application, applicationIndex) => {
       const ids = new Map(
-        steps.map((step, stepIndex) => [step.id, newId('task', clock + applicationIndex * steps.length + stepIndex)]),
+        steps.map((step, stepIndex) => [
+          step.id,
+          newId('task', clock + applicationIndex * steps.length + stepIndex),
+        ]),
       );
       const entries = steps.map((step) => {
-        const payload = buildTaskPayload({ step, application, environment, version, isSecret: dependencies.isSecret });
+        const payload = buildTaskPayload({
+          step,
+          application,
+          environment,
+          version,
+        });
         const taskId = ids.get(step.id) ?? newId('task');
         newTasks.push({
           id: taskId,
@@ -151,13 +156,16 @@ export function createDeploymentService(dependencies: DeploymentServiceDependenc
       strategy,
       rollback_of: rollbackOf,
     };
-    const executionInput = JSON.stringify({
-      deployment_id: deploymentId,
-      version_id: version.id,
-      environment_id: environment.id,
-      strategy,
-      applications: executionApplications,
-    });
+    // The compiled definition reads nothing else: a payload the template cannot run fails here, not mid-workflow.
+    const executionInput = JSON.stringify(
+      executionInputFor(template).parse({
+        deployment_id: deploymentId,
+        version_id: version.id,
+        environment_id: environment.id,
+        strategy,
+        applications: executionApplications,
+      }),
+    );
     const rejection = await deployments.create({
       record: { deployment, executionInput, executionArn: null, resumes: 0 },
       tasks: newTasks,
@@ -182,9 +190,14 @@ export function createDeploymentService(dependencies: DeploymentServiceDependenc
         taskAbortResult('WorkflowNotStarted', 'The workflow could not be started'),
         failedAt,
       );
-      throw new ApiError('SERVICE_UNAVAILABLE', 503, 'The deployment workflow could not be started; it was marked failed', {
-        deployment_id: deploymentId,
-      });
+      throw new ApiError(
+        'SERVICE_UNAVAILABLE',
+        503,
+        'The deployment workflow could not be started; it was marked failed',
+        {
+          deployment_id: deploymentId,
+        },
+      );
     }
     return deployment;
   }
@@ -208,7 +221,9 @@ export function createDeploymentService(dependencies: DeploymentServiceDependenc
     async cancelDeployment(_context, id) {
       const { deployment, executionArn } = await getRecord(id);
       if (deployment.status === 'success' || deployment.status === 'failed') {
-        throw conflict(`Deployment ${id} has already finished (${deployment.status})`, { status: deployment.status });
+        throw conflict(`Deployment ${id} has already finished (${deployment.status})`, {
+          status: deployment.status,
+        });
       }
       if (executionArn) await workflows.stop(executionArn, CANCELLED_MESSAGE);
       const at = nowTimestamp();

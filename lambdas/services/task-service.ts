@@ -23,7 +23,8 @@ export interface TaskServiceDependencies {
 }
 
 /** Name of the execution that resumes a deployment for the n-th time. */
-export const resumeExecutionName = (deploymentId: string, resume: number): string => `${deploymentId}-resume-${resume}`;
+export const resumeExecutionName = (deploymentId: string, resume: number): string =>
+  `${deploymentId}-resume-${resume}`;
 
 export function createTaskService(dependencies: TaskServiceDependencies): TaskService {
   const { tasks, deployments, workflows } = dependencies;
@@ -50,15 +51,20 @@ export function createTaskService(dependencies: TaskServiceDependencies): TaskSe
     async retryTask(_context, id) {
       const task = await getTask(id);
       if (task.status !== 'failed') {
-        throw conflict(`Only a failed task can be retried; task ${id} is ${task.status}`, { status: task.status });
+        throw conflict(`Only a failed task can be retried; task ${id} is ${task.status}`, {
+          status: task.status,
+        });
       }
       const record = await deployments.getById(task.deployment_id);
       if (!record) throw notFound('Deployment', task.deployment_id);
       const { deployment } = record;
       if (deployment.status !== 'failed') {
-        throw conflict(`Deployment ${deployment.id} is ${deployment.status}; only a failed deployment can be resumed`, {
-          deployment_status: deployment.status,
-        });
+        throw conflict(
+          `Deployment ${deployment.id} is ${deployment.status}; only a failed deployment can be resumed`,
+          {
+            deployment_status: deployment.status,
+          },
+        );
       }
       const at = nowTimestamp();
       const rejection = await deployments.resume(record, task, at);
@@ -91,9 +97,14 @@ export function createTaskService(dependencies: TaskServiceDependencies): TaskSe
           taskAbortResult('WorkflowNotStarted', 'The workflow could not be resumed'),
           failedAt,
         );
-        throw new ApiError('SERVICE_UNAVAILABLE', 503, 'The workflow could not be resumed; the task stays failed', {
-          task_id: id,
-        });
+        throw new ApiError(
+          'SERVICE_UNAVAILABLE',
+          503,
+          'The workflow could not be resumed; the task stays failed',
+          {
+            task_id: id,
+          },
+        );
       }
       dependencies.metrics.taskRetried(task.type);
       return { ...task, status: 'pending', result: '', started_at: null, completed_at: null, updated_at: at };
