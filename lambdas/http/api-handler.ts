@@ -4,6 +4,7 @@ import { assertAccess, callerFromEvent } from './auth';
 import { toApiError } from './aws-faults';
 import { ApiError } from './errors';
 import { logger } from './logger';
+import { observability } from './observability';
 import { parseJsonBody, parseWith, queryOf } from './request';
 import type { ApiResource, RouteInput, RouteSpec } from './route';
 
@@ -108,6 +109,7 @@ export function createApiHandler<Resource extends ApiResource>(
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(errorBoundary())
+    .use(observability())
     .use(requestContextLogging())
     .handler(dispatch);
 }

@@ -1,0 +1,18 @@
+import { createTasksHandler } from '../api/tasks';
+import { businessMetrics } from '../http/observability';
+import { createTaskService } from '../services/task-service';
+import { createDeploymentRepository } from '../store/deployment-repository';
+import { createTaskRepository } from '../store/task-repository';
+import { workflowRuntime } from './workflow-runtime';
+
+const { store, workflows, reportFault } = workflowRuntime();
+
+export const handler = createTasksHandler(
+  createTaskService({
+    tasks: createTaskRepository(store),
+    deployments: createDeploymentRepository(store),
+    workflows,
+    metrics: businessMetrics,
+    reportFault,
+  }),
+);

@@ -1,0 +1,52 @@
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { TaskQueue } from './task-queue';
+import type { Workflows } from './workflows';
+
+export const AGENT_QUEUE_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+] as const;
+
+export const AGENT_TASK_ACTIONS = [
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+  'states:SendTaskHeartbeat',
+] as const;
+
+export interface AgentAccessProps {
+  readonly taskQueue: TaskQueue;
+  readonly workflows: Workflows;
+}
+
+/**
+ * Everything a deploy agent may do, as one managed policy to attach to the agent's role
+ * (EC2 instance profile, EKS service account, ECS task role, …): consume the task queue and
+ * answer the workflow that is waiting on the task token. Nothing else.
+ */
+export class AgentAccess extends Construct {
+  readonly policy: ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: AgentAccessProps) {
+    super(scope, id);
+    this.policy = new ManagedPolicy(this, 'Policy', {
+      description: 'deploy-manager agent: consume the task queue, report task results to Step Functions',
+      statements: [
+        new PolicyStatement({
+          sid: 'ConsumeTaskQueue',
+          actions: [...AGENT_QUEUE_ACTIONS],
+          resources: [props.taskQueue.queue.queueArn],
+        }),
+        // Step Functions authorises a task-token answer against the state machine whose
+        // execution issued the token, so the answer is limited to this service's workflows.
+        new PolicyStatement({
+          sid: 'AnswerTaskTokens',
+          actions: [...AGENT_TASK_ACTIONS],
+          resources: [...props.workflows.stateMachines.values()].map((machine) => machine.stateMachineArn),
+        }),
+      ],
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import { type Stack, Validations } from 'aws-cdk-lib';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import type { IConstruct } from 'constructs';
+import { RESOURCE_ACCESS } from './api-functions';
+import type { DeployManagerStack } from './deploy-manager-stack';
+import { executionArnPattern } from './workflows';
+
+const XRAY = 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords accept no resource but `*`.';
+
+const acknowledge = (construct: IConstruct | undefined, rule: string, reason: string): void => {
+  if (!construct) throw new Error(`nothing to acknowledge ${rule} on`);
+  Validations.of(construct).acknowledge({ id: `AwsSolutions::${rule}`, reason });
+};
+
+/** A wildcard-resource finding of AwsSolutions-IAM5, as cdk-nag names it. */
+const wildcardResource = (stack: Stack, resource: string): string =>
+  `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(resource))}]`;
+
+/**
+ * Every cdk-nag (AwsSolutions) finding this stack accepts, each on the narrowest construct
+ * that causes it and with the reason it is accepted. Anything not listed here fails the
+ * synthesis (bin/app.ts) and the infra tests.
+ */
+export function acknowledgeNagFindings(stack: DeployManagerStack, options: { corsEnabled: boolean }): void {
+  for (const fn of stack.apiFunctions.functions.values()) {
+    acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', XRAY);
+  }
+  acknowledge(
+    stack.statusMetrics.function.role,
+    'AwsSolutions-IAM5[Resource::*]',
+    `${XRAY} dynamodb:ListStreams (the event source mapping finding the table's stream) has no resource-level permission either.`,
+  );
+  for (const [resource, fn] of stack.apiFunctions.functions) {
+    if (!RESOURCE_ACCESS[resource].workflows) continue;
+    for (const machine of stack.workflows.stateMachines.values()) {
+      acknowledge(
+        fn.role,
+        wildcardResource(stack, executionArnPattern(machine)),
+        "StopExecution/DescribeExecution on the executions of this service's state machine: executions are named after deployments at run time, so the execution name is the only wildcard.",
+      );
+    }
+  }
+
+  for (const machine of stack.workflows.stateMachines.values()) {
+    acknowledge(
+      machine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      `${XRAY} Step Functions logging needs the CloudWatch Logs delivery actions (logs:CreateLogDelivery, logs:PutResourcePolicy, …), which accept no resource but \`*\` either.`,
+    );
+  }
+
+  acknowledge(
+    stack.api.restApi.node.tryFindChild('CloudWatchRole'),
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    'The account-level role API Gateway writes execution and access logs with; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents and maintains for it.',
+  );
+  acknowledge(
+    stack.api.restApi.deploymentStage,
+    'AwsSolutions-APIG3',
+    'Every method needs a Cognito token and the stage is throttled; a WAF web ACL (billed per request) can be associated by the operator where the API faces untrusted networks.',
+  );
+  if (options.corsEnabled) {
+    for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+      acknowledge(
+        stack.api.restApi.root,
+        rule,
+        'Only the CORS preflight (OPTIONS) methods are open: browsers send preflights without credentials, and they return headers only.',
+      );
+    }
+  }
+
+  if (stack.users.managesPool) {
+    acknowledge(
+      stack.users.userPool,
+      'AwsSolutions-COG2',
+      'MFA is optional: CI and scripts sign in non-interactively (USER_PASSWORD_AUTH); people can enrol an authenticator app (TOTP).',
+    );
+    acknowledge(
+      stack.users.userPool,
+      'AwsSolutions-COG8',
+      'Threat protection needs the Plus feature plan, billed per active user; sign-up is closed (administrators create accounts) and passwords are strong. Switch featurePlan to PLUS where required.',
+    );
+  }
+}
