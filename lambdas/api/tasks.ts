@@ -8,8 +8,10 @@ export function taskRoutes(service: TaskService): ResourceImplementations<Routes
   return {
     listTasks: ({ query }) => service.getTaskList(query),
     getTask: ({ params }) => service.getTask(pathId(params, 'Task')),
-    retryTask: ({ caller, requestId, params }) => service.retryTask({ caller, requestId }, pathId(params, 'Task')),
+    retryTask: ({ caller, requestId, params }) =>
+      service.retryTask({ caller, requestId }, pathId(params, 'Task')),
   };
 }
 
-export const createTasksHandler = (service: TaskService) => createApiHandler('tasks', ROUTES, taskRoutes(service));
+export const createTasksHandler = (service: TaskService) =>
+  createApiHandler('tasks', ROUTES, taskRoutes(service));

@@ -8,7 +8,13 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { DeploymentStrategy } from '../domain/deployment';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE';
 
 /**
  * The spec's WorkflowManager: starts, stops and reads the Step Functions executions that

