@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The SQS message body a deploy agent receives for one task (built by the workflow's

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from '../http/errors';
 
 /** Every code `ApiError` can carry; the type checks below keep this list and `ErrorCode` equal. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigMap, listQuery, listResponse, RepositoryUrl, Text, Timestamp } from './common';
 
 export const Application = z

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** UTC, second precision, with a `Z`: `2024-10-24T10:00:00Z`, as the spec writes them. */
 export const Timestamp = z.iso

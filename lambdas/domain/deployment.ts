@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdParam, listQuery, listResponse, Timestamp } from './common';
 
 export const DeploymentStatus = z.enum(['pending', 'running', 'success', 'failed']);

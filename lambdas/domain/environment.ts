@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BooleanQuery, ConfigMap, listQuery, listResponse, Text, Timestamp } from './common';
 import { isSecretConfigKey, isSecretConfigValue, REDACTED } from './secrets';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdParam, listQuery, listResponse, Text, Timestamp } from './common';
 
 export const TaskStatus = z.enum(['pending', 'running', 'success', 'failed']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { listQuery, listResponse, RepositoryUrl, Text, Timestamp } from './common';
 
 export const Version = z

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError, type FieldIssue, validationError } from './errors';
 
 /** Largest JSON body accepted; API Gateway's own limit is far higher. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Page, PageRequest } from '../domain/common';
 import { Environment, type EnvironmentType, REDACTED } from '../domain/environment';
 import { splitSecrets } from '../domain/secrets';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { sfnErrors } from './errors';
 import type { Execution } from './execution';
 import type { ExecutionRegistry } from './execution-registry';

@@ -22,7 +22,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { describe, expect, inject, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { useSqsLocal } from '../support/sqs';
 import {
   executionHistory,

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { useTestTable } from '../support/dynamodb';
 import { useSqsLocal } from '../support/sqs';
 import {
