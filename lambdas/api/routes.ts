@@ -255,7 +255,7 @@ export const ROUTES = {
     body: RollbackRequest,
     successStatus: 201,
     response: Deployment,
-    errors: [404, 409, 503],
+    errors: [404, 409, 413, 503],
   }),
 
   listTasks: defineRoute({

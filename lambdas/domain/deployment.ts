@@ -12,6 +12,13 @@ export const CANCELLED_MESSAGE = 'Deployment cancelled by user';
 /** Most applications one deployment may ship (bounded by DynamoDB's 100-item transaction). */
 export const MAX_APPLICATIONS_PER_DEPLOYMENT = 10;
 
+/**
+ * Largest StartExecution input a deployment may have (UTF-8 bytes). Step Functions takes
+ * 256 KiB of input and keeps the whole state under the same limit; the rest is left for what
+ * the execution adds while it runs (attempts, agent results, the applications' outcomes).
+ */
+export const MAX_EXECUTION_INPUT_BYTES = 192 * 1024;
+
 export const Deployment = z
   .object({
     id: z.string(),

@@ -8,6 +8,7 @@ import {
   type DeploymentListResponse,
   DeploymentStrategy,
   type ListDeploymentsRequest,
+  MAX_EXECUTION_INPUT_BYTES,
   type RollbackRequest,
 } from '../domain/deployment';
 import type { Environment } from '../domain/environment';
@@ -166,6 +167,16 @@ export function createDeploymentService(dependencies: DeploymentServiceDependenc
         applications: executionApplications,
       }),
     );
+    const inputBytes = Buffer.byteLength(executionInput, 'utf8');
+    if (inputBytes > MAX_EXECUTION_INPUT_BYTES) {
+      // Step Functions would refuse it (or fail mid-run): refused before anything is written.
+      throw new ApiError(
+        'PAYLOAD_TOO_LARGE',
+        413,
+        `The deployment's workflow input would be ${inputBytes} bytes, over the ${MAX_EXECUTION_INPUT_BYTES} allowed: deploy fewer applications at once or shrink their and the environment's config`,
+        { bytes: inputBytes, limit_bytes: MAX_EXECUTION_INPUT_BYTES },
+      );
+    }
     const rejection = await deployments.create({
       record: { deployment, executionInput, executionArn: null, resumes: 0 },
       tasks: newTasks,

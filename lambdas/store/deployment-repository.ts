@@ -174,7 +174,19 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
           };
         }
         if (first === 1) return { reason: 'missing', kind: 'version', id: deployment.version_id };
-        if (first === 2) return { reason: 'environment-inactive', id: deployment.environment_id };
+        if (first === 2) {
+          // One check covers "exists" and "is active"; a read tells which failed (deleted meanwhile → 404).
+          const { Item } = await context.client.send(
+            new GetCommand({
+              TableName: tableName,
+              Key: entityKey(ENTITY.environment, deployment.environment_id),
+              ConsistentRead: true,
+            }),
+          );
+          return Item
+            ? { reason: 'environment-inactive', id: deployment.environment_id }
+            : { reason: 'missing', kind: 'environment', id: deployment.environment_id };
+        }
         const application = first === undefined ? undefined : deployment.application_ids[first - 3];
         if (application !== undefined) return { reason: 'missing', kind: 'application', id: application };
         throw error;
@@ -231,8 +243,11 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
           }),
         );
       } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
+        if (!isConditionFailure(error)) throw error;
+        // Finished already; but a stop can land after the workflow's last status write and
+        // before its lock release, so the lock may still be held by this finished deployment.
+        await releaseLockOfFinished(context, environmentId, id);
+        return false;
       }
       await releaseLock(context, environmentId, id);
       return true;
@@ -356,6 +371,44 @@ export async function releaseLock(
         Key: environmentLockKey(environmentId),
         ConditionExpression: 'deployment_id = :deployment',
         ExpressionAttributeValues: { ':deployment': deploymentId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * Frees the environment from a deployment that has finished (success or failed), checked in
+ * the same transaction: a retry that meanwhile made it run again keeps its lock.
+ */
+async function releaseLockOfFinished(
+  context: StoreContext,
+  environmentId: string,
+  deploymentId: string,
+): Promise<void> {
+  try {
+    await context.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: context.tableName,
+              Key: entityKey(ENTITY.deployment, deploymentId),
+              ConditionExpression: '#status IN (:success, :failed)',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':success': 'success', ':failed': 'failed' },
+            },
+          },
+          {
+            Delete: {
+              TableName: context.tableName,
+              Key: environmentLockKey(environmentId),
+              ConditionExpression: 'deployment_id = :deployment',
+              ExpressionAttributeValues: { ':deployment': deploymentId },
+            },
+          },
+        ],
       }),
     );
   } catch (error) {

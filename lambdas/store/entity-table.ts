@@ -2,10 +2,16 @@ import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from
 import { conflict } from '../http/errors';
 import { counterKey, type EntityName, entityKey } from './keys';
 import type { StoreContext } from './store-context';
-import { isConditionFailure } from './store-errors';
+import { failedConditions, isConditionFailure } from './store-errors';
 import { INDEX_LIST } from './table-definition';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A condition on another item that a delete needs, and the error when it does not hold. */
+export interface RemoveGuard {
+  readonly check: TransactItem;
+  readonly rejection: () => Promise<Error>;
+}
 
 /** Every stored entity carries a revision for optimistic concurrency. */
 export interface StoredItem extends Record<string, unknown> {
@@ -113,9 +119,14 @@ export class EntityTable {
     }
   }
 
-  /** Deletes the item as it was read; a concurrent change in between answers 409. */
-  async remove(previous: StoredItem): Promise<void> {
+  /**
+   * Deletes the item as it was read; a concurrent change in between answers 409. `guards`
+   * are conditions on other items checked in the same transaction (e.g. "no deployment
+   * holds this environment's lock"); when only a guard fails, its own rejection is thrown.
+   */
+  async remove(previous: StoredItem, guards: readonly RemoveGuard[] = []): Promise<void> {
     const { tableName } = this.context;
+    const counters = counterUpdates(tableName, partitionsOf(previous), -1);
     try {
       await this.context.client.send(
         new TransactWriteCommand({
@@ -129,17 +140,19 @@ export class EntityTable {
                 ExpressionAttributeValues: { ':revision': previous.revision },
               },
             },
-            ...counterUpdates(tableName, partitionsOf(previous), -1),
+            ...counters,
+            ...guards.map((guard) => guard.check),
           ],
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) {
-        throw conflict(
-          `${this.entity.toLowerCase()} ${String(previous.id)} was changed by another request; retry`,
-        );
-      }
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const failed = failedConditions(error);
+      const guard = failed.includes(0) ? undefined : guards[(failed[0] ?? 0) - 1 - counters.length];
+      if (guard) throw await guard.rejection();
+      throw conflict(
+        `${this.entity.toLowerCase()} ${String(previous.id)} was changed by another request; retry`,
+      );
     }
   }
 }

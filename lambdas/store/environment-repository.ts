@@ -1,9 +1,11 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Page, PageRequest } from '../domain/common';
 import { Environment, type EnvironmentType, REDACTED } from '../domain/environment';
 import { splitSecrets } from '../domain/secrets';
-import { EntityTable, type StoredItem } from './entity-table';
-import { ENTITY, entityKey, indexAttributes } from './keys';
+import { conflict } from '../http/errors';
+import { EntityTable, type RemoveGuard, type StoredItem } from './entity-table';
+import { ENTITY, entityKey, environmentLockKey, indexAttributes } from './keys';
 import { listPage } from './list-query';
 import type { StoreContext } from './store-context';
 
@@ -34,7 +36,10 @@ export interface EnvironmentRepository {
   list(filter: EnvironmentFilter): Promise<Page<Environment>>;
   /** Replaces the environment and its secrets as read; 409 when another write changed it since. */
   update(previous: StoredEnvironment, next: Environment, secrets: SecretConfig): Promise<void>;
-  /** false when there was nothing to delete */
+  /**
+   * false when there was nothing to delete; 409 while a deployment holds the environment's
+   * lock, checked in the delete's own transaction so a deployment created meanwhile wins or waits.
+   */
   delete(id: string): Promise<boolean>;
 }
 
@@ -61,6 +66,29 @@ function toItem(environment: Environment, secrets: SecretConfig, revision: numbe
 }
 
 const fromItem = (item: Record<string, unknown>): Environment => Environment.parse(item);
+
+/** The environment's deployment lock is free (deployment-repository.ts takes and releases it). */
+function unlocked(context: StoreContext, id: string): RemoveGuard {
+  const key = environmentLockKey(id);
+  return {
+    check: {
+      ConditionCheck: {
+        TableName: context.tableName,
+        Key: key,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    rejection: async () => {
+      const { Item } = await context.client.send(
+        new GetCommand({ TableName: context.tableName, Key: key, ConsistentRead: true }),
+      );
+      const holder = typeof Item?.deployment_id === 'string' ? Item.deployment_id : null;
+      return conflict(`The environment ${id} is used by the unfinished deployment ${holder ?? '(unknown)'}`, {
+        deployment_id: holder,
+      });
+    },
+  };
+}
 
 const StoredSecrets = z.record(z.string(), z.unknown()).default({});
 
@@ -102,7 +130,7 @@ export function createEnvironmentRepository(context: StoreContext): EnvironmentR
     delete: async (id) => {
       const item = await table.get(id);
       if (!item) return false;
-      await table.remove(item);
+      await table.remove(item, [unlocked(context, id)]);
       return true;
     },
   };
