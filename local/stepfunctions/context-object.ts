@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RunOptions } from 'aws-local-stepfunctions';
 import { ROOT_INPUT_FIELD, ROOT_START_TIME_FIELD } from './definition';
+import type { RunOptions } from './interpreter';
 import type { JsonValue } from './json';
 
 export type ContextObject = NonNullable<RunOptions['context']>;

@@ -1,6 +1,6 @@
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { sfnErrors } from './errors';
 import { parseTaskResource, SUPPORTED_RESOURCES, type TaskResource } from './integrations/resources';
+import { StateMachine, type StateMachineDefinition } from './interpreter';
 import { isJsonObject, type JsonObject, type JsonValue, tryParseJson } from './json';
 
 /** What the stand-in needs to know about one Task state to run its integration. */

@@ -1,8 +1,8 @@
-import { ExecutionError, ExecutionTimeoutError } from 'aws-local-stepfunctions';
 import { type ContextObject, contextObjectFor } from './context-object';
 import { executionFailure } from './errors';
 import { ExecutionHistory, type HistoryMappingContext } from './history';
 import { type AwsClients, runTaskState } from './integrations';
+import { ExecutionError, ExecutionTimeoutError } from './interpreter';
 import type { JsonValue } from './json';
 import type { RegisteredStateMachine } from './state-machine-registry';
 import type { TokenRegistry } from './token-registry';

@@ -1,6 +1,6 @@
-import type { StateMachine } from 'aws-local-stepfunctions';
 import { executionFailure } from './errors';
 import type { TaskResource } from './integrations/resources';
+import type { StateMachine } from './interpreter';
 import type { JsonObject, JsonValue } from './json';
 
 /** One entry of GetExecutionHistory before it gets its id. */

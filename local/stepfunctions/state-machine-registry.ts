@@ -1,7 +1,7 @@
-import { StateMachine } from 'aws-local-stepfunctions';
 import { type AwsScope, isValidResourceName, parseStateMachineArn, stateMachineArnOf } from './arns';
 import { type CompiledDefinition, compileDefinition } from './definition';
 import { sfnErrors } from './errors';
+import { StateMachine } from './interpreter';
 
 export interface RegisteredStateMachine {
   readonly arn: string;

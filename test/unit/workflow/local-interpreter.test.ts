@@ -336,7 +336,9 @@ describe('the Dispatch MessageBody, rendered by the interpreter', () => {
 describe('known interpreter quirk', () => {
   // aws-local-stepfunctions 3.0.0 removes every backslash from a string an intrinsic returns,
   // so States.JsonToString of a text holding a quote is not valid JSON locally (AWS is
-  // fine). The stand-in has to compensate; this test tells us when the interpreter changes.
+  // fine). The Step Functions stand-in loads the interpreter patched
+  // (local/stepfunctions/interpreter.ts, tested in test/integration/stepfunctions-intrinsics);
+  // this test runs the package as published and tells us when upstream changes.
   it('strips backslashes from intrinsic results', async () => {
     const machine = new StateMachine({
       StartAt: 'Stringify',
