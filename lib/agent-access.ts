@@ -7,7 +7,6 @@ export const AGENT_QUEUE_ACTIONS = [
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:ChangeMessageVisibility',
-  'sqs:GetQueueAttributes',
 ] as const;
 
 export const AGENT_TASK_ACTIONS = [

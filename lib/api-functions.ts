@@ -5,15 +5,15 @@ import { ROUTES } from '../lambdas/api/routes';
 import type { ApiResource, RouteSpec } from '../lambdas/http/route';
 import type { LogLevel } from './config';
 import type { DataTable, TableItemAction } from './data-table';
-import { ServiceFunction } from './functions';
+import { ServiceFunction, type WorkflowAction } from './functions';
 import { pascalCase } from './naming';
 import type { Workflows } from './workflows';
 
 export interface ResourceAccess {
-  /** the table actions the resource's repositories issue (transactions count per item) */
+  /** the table actions the resource's repositories issue (a transaction needs each item's action) */
   readonly table: readonly TableItemAction[];
-  /** starts, stops and reads workflow executions */
-  readonly workflows: boolean;
+  /** what the resource's service asks of the WorkflowManager (lambdas/execution/workflow-manager.ts) */
+  readonly workflows: readonly WorkflowAction[];
 }
 
 const ENTITY_CRUD = [
@@ -25,18 +25,31 @@ const ENTITY_CRUD = [
 ] as const satisfies readonly TableItemAction[];
 
 /**
- * What each resource's function may do, read off its repositories: versions, applications
- * and environments write an item and its list counters in one transaction (Put/Update/Delete)
- * and query lists and the usage guard; deployments also check, in the creating transaction,
- * that the version, environment and applications exist (ConditionCheck); tasks read, and on
- * retry reset the task, the deployment and the environment lock (Put/Update, Delete on release).
+ * What each resource's function may do, read off the code it runs (lambdas/services and
+ * lambdas/store):
+ *
+ * - versions, applications, environments: GetItem (read by id, list counters), Query (lists,
+ *   and the usage guard on the status index), and transactions that Put / Update (counters) /
+ *   Delete an item with its list counters.
+ * - deployments: the same reads; the creating transaction Puts the deployment, its tasks and
+ *   the environment lock and ConditionChecks the version, environment and applications;
+ *   recording the execution, failing and cancelling Update; releasing the lock Deletes.
+ *   StartExecution (create, rollback) and StopExecution (cancel).
+ * - tasks: reads; the retry transaction Updates the task and the deployment and Puts the
+ *   lock; a workflow that cannot be resumed Updates both back to failed and Deletes the lock.
+ *   StartExecution (the resumed execution) only.
+ *
+ * No function reads an execution (DescribeExecution): deployment status is the table's.
  */
 export const RESOURCE_ACCESS = {
-  versions: { table: ENTITY_CRUD, workflows: false },
-  applications: { table: ENTITY_CRUD, workflows: false },
-  environments: { table: ENTITY_CRUD, workflows: false },
-  deployments: { table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'], workflows: true },
-  tasks: { table: ENTITY_CRUD, workflows: true },
+  versions: { table: ENTITY_CRUD, workflows: [] },
+  applications: { table: ENTITY_CRUD, workflows: [] },
+  environments: { table: ENTITY_CRUD, workflows: [] },
+  deployments: {
+    table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'],
+    workflows: ['states:StartExecution', 'states:StopExecution'],
+  },
+  tasks: { table: ENTITY_CRUD, workflows: ['states:StartExecution'] },
 } as const satisfies Record<ApiResource, ResourceAccess>;
 
 /** The REST resources, in route order, as ROUTES names them. */
@@ -68,7 +81,7 @@ export class ApiFunctions extends Construct {
         logRemovalPolicy: props.logRemovalPolicy,
         logLevel: props.logLevel,
       }).useTable(props.table, access.table);
-      if (access.workflows) fn.useWorkflows(props.workflows);
+      if (access.workflows.length > 0) fn.useWorkflows(props.workflows, access.workflows);
       functions.set(resource, fn);
     }
     this.functions = functions;

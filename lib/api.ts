@@ -62,30 +62,65 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   }),
 );
 
+/** Codes only API Gateway answers with; every other code is one the handlers use too (ErrorCode). */
+export type GatewayOnlyCode = 'TOO_MANY_REQUESTS' | 'BAD_REQUEST';
+
+export interface GatewayError {
+  readonly type: ResponseType;
+  /** the HTTP status of the answer; API Gateway's own status for the DEFAULT_* families */
+  readonly status: string | undefined;
+  readonly code: ErrorCode | GatewayOnlyCode;
+}
+
 /**
- * Errors API Gateway answers itself (before any handler runs) in the service's error shape,
- * `{"error": {"code", "message"}}`, so a client parses every error the same way.
+ * Errors API Gateway answers itself, before or instead of a handler, in the service's error
+ * shape `{"error": {"code", "message"}}` (the message is API Gateway's, e.g. "Unauthorized",
+ * "Too Many Requests"), so a client parses every error the same way. Every 4XX type API
+ * Gateway has is named; the DEFAULT_* entries catch anything else (and types added later).
  */
-const GATEWAY_ERRORS: readonly {
-  type: ResponseType;
-  status?: string;
-  code: ErrorCode | 'TOO_MANY_REQUESTS';
-}[] = [
-  { type: ResponseType.UNAUTHORIZED, code: 'UNAUTHORIZED' },
+export const GATEWAY_ERRORS: readonly GatewayError[] = [
+  // The Cognito authorizer: no token, a malformed, expired or foreign one.
+  { type: ResponseType.UNAUTHORIZED, status: '401', code: 'UNAUTHORIZED' },
   { type: ResponseType.EXPIRED_TOKEN, status: '401', code: 'UNAUTHORIZED' },
   { type: ResponseType.INVALID_SIGNATURE, status: '401', code: 'UNAUTHORIZED' },
-  { type: ResponseType.ACCESS_DENIED, code: 'FORBIDDEN' },
+  { type: ResponseType.ACCESS_DENIED, status: '403', code: 'FORBIDDEN' },
+  { type: ResponseType.INVALID_API_KEY, status: '403', code: 'FORBIDDEN' },
+  // A web ACL the operator associates with the stage (see the APIG3 acknowledgment).
+  { type: ResponseType.WAF_FILTERED, status: '403', code: 'FORBIDDEN' },
   // API Gateway says 403 "Missing Authentication Token" for a path or method it does not have.
   { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', code: 'NOT_FOUND' },
-  { type: ResponseType.BAD_REQUEST_BODY, code: 'VALIDATION_ERROR' },
-  { type: ResponseType.BAD_REQUEST_PARAMETERS, code: 'VALIDATION_ERROR' },
-  { type: ResponseType.REQUEST_TOO_LARGE, code: 'PAYLOAD_TOO_LARGE' },
-  // 429 stays 429: a client over its rate is not a server error and must not page anyone.
-  { type: ResponseType.THROTTLED, code: 'TOO_MANY_REQUESTS' },
-  { type: ResponseType.INTEGRATION_TIMEOUT, code: 'SERVICE_UNAVAILABLE' },
-  { type: ResponseType.DEFAULT_4XX, code: 'VALIDATION_ERROR' },
-  { type: ResponseType.DEFAULT_5XX, code: 'INTERNAL_ERROR' },
+  { type: ResponseType.RESOURCE_NOT_FOUND, status: '404', code: 'NOT_FOUND' },
+  { type: ResponseType.BAD_REQUEST_BODY, status: '400', code: 'VALIDATION_ERROR' },
+  { type: ResponseType.BAD_REQUEST_PARAMETERS, status: '400', code: 'VALIDATION_ERROR' },
+  { type: ResponseType.UNSUPPORTED_MEDIA_TYPE, status: '415', code: 'BAD_REQUEST' },
+  // Over API Gateway's own payload limit (10 MB); the handlers answer 413 above 128 KiB themselves.
+  { type: ResponseType.REQUEST_TOO_LARGE, status: '413', code: 'PAYLOAD_TOO_LARGE' },
+  // 429 stays 429: a client over the stage's rate is not a server error and must not page anyone.
+  { type: ResponseType.THROTTLED, status: '429', code: 'TOO_MANY_REQUESTS' },
+  { type: ResponseType.QUOTA_EXCEEDED, status: '429', code: 'TOO_MANY_REQUESTS' },
+  // The function did not answer in time: the request may or may not have taken effect.
+  { type: ResponseType.INTEGRATION_TIMEOUT, status: '504', code: 'SERVICE_UNAVAILABLE' },
+  { type: ResponseType.DEFAULT_4XX, status: undefined, code: 'BAD_REQUEST' },
+  // A function crash, an authorizer or configuration fault (500, 502, 504): no detail leaks.
+  { type: ResponseType.DEFAULT_5XX, status: undefined, code: 'INTERNAL_ERROR' },
 ];
+
+/** The body of a gateway error: the service's shape around API Gateway's (JSON-escaped) message. */
+export const gatewayErrorTemplate = (code: string): string =>
+  `{"error":{"code":"${code}","message":$context.error.messageString}}`;
+
+/**
+ * The CORS headers of API Gateway's own answers (browsers must be able to read a 401 or a
+ * 429 too). One allowed origin is named; with several, API Gateway cannot choose among them
+ * per request, so the answer names the request's own origin: these answers carry nothing
+ * but the error, and the preflight (which does check the list) still decides who may send.
+ */
+export function gatewayCorsHeaders(corsOrigins: readonly string[]): Record<string, string> {
+  const [only, ...others] = corsOrigins;
+  if (only === undefined) return {};
+  if (others.length === 0) return { 'Access-Control-Allow-Origin': `'${only}'` };
+  return { 'Access-Control-Allow-Origin': 'method.request.header.Origin', Vary: "'Origin'" };
+}
 
 /**
  * The REST API: every route of ROUTES becomes a method on its `/api/v1/...` resource,
@@ -168,16 +203,13 @@ export class DeployManagerApi extends Construct {
       });
     }
 
-    // A single allowed origin can be named on API Gateway's own error answers too.
-    const [onlyOrigin] = props.corsOrigins.length === 1 ? props.corsOrigins : [];
+    const headers = gatewayCorsHeaders(props.corsOrigins);
     for (const { type, status, code } of GATEWAY_ERRORS) {
       this.restApi.addGatewayResponse(`Gateway${type.responseType}`, {
         type,
         ...(status ? { statusCode: status } : {}),
-        responseHeaders: onlyOrigin ? { 'Access-Control-Allow-Origin': `'${onlyOrigin}'` } : {},
-        templates: {
-          'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}`,
-        },
+        ...(Object.keys(headers).length > 0 ? { responseHeaders: headers } : {}),
+        templates: { 'application/json': gatewayErrorTemplate(code) },
       });
     }
   }

@@ -29,13 +29,19 @@ export const RUNTIME = Runtime.NODEJS_24_X;
 export const ARCHITECTURE = Architecture.ARM_64;
 
 /**
- * Modules replaced in the bundles (replacements relative to PROJECT_ROOT). Lambda always
- * puts the role's credentials in the environment, so the SDK's default provider chain is
- * cut down to that one provider (see lib/bundling/lambda-credentials.ts).
+ * Modules replaced in the bundles (replacements relative to PROJECT_ROOT), each by a smaller
+ * module with the same behaviour for every call the bundle makes (see lib/bundling/).
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': './lib/bundling/lambda-credentials.ts',
+  semver: './lib/bundling/semver.ts',
 };
+
+/**
+ * What the bundles import at run time instead of carrying: the AWS SDK for JavaScript v3,
+ * which the nodejs24.x runtime ships (every `@aws-sdk/*` client and `lib-dynamodb`, with
+ * their `@smithy/*` dependencies). Everything else is bundled.
+ */
+export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*'] as const;
 
 /**
  * ESM needs `require` for the CommonJS dependencies that load Node built-ins with it; the
@@ -46,21 +52,33 @@ export const ESM_REQUIRE_BANNER =
 
 /**
  * How every handler is bundled, exported so `scripts/bench` and the bundle-budget test can
- * build exactly what the stack deploys. The AWS SDK v3 is bundled rather than taken from the
- * runtime: esbuild then keeps only the commands a handler uses, and the code runs against the
- * SDK version the tests ran against.
+ * build exactly what the stack deploys: one minified ES module per handler, tree-shaken, with
+ * a source map.
+ *
+ * The AWS SDK v3 is taken from the Lambda runtime rather than bundled (what NodejsFunction
+ * does by default on Node.js 18 and later), because the 300 KB budget per handler cannot be
+ * met otherwise: bundled and tree-shaken, even with its credential chain cut down to the
+ * environment provider, the SDK (the clients and their shared `@smithy/*` core) adds 206 to
+ * 231 KB of minified code to each API handler, and a handler doing no more than one DynamoDB
+ * read and one Step Functions call through middy and the Powertools logger, metrics and
+ * tracer weighs 361 KB with the SDK inside (135 KB without). The price is a slower cold
+ * start (the runtime's SDK is loaded from its unminified CommonJS files: about 25 to 30 ms
+ * more than a bundled SDK on the bench machine) and an SDK version chosen by the runtime;
+ * the handlers call only long-standing DynamoDB and Step Functions operations, which every
+ * SDK v3 release has, and the tests run against the versions in package-lock.json.
  */
 export const BUNDLING = {
   format: OutputFormat.ESM,
   target: 'node24',
+  // ES module builds first, so esbuild can drop what a handler does not use.
   mainFields: ['module', 'main'],
   minify: true,
   sourceMap: true,
   // Stack traces need the mappings only, not a copy of the sources.
   sourcesContent: false,
   banner: ESM_REQUIRE_BANNER,
-  bundleAwsSDK: true,
-  externalModules: [],
+  bundleAwsSDK: false,
+  externalModules: [...RUNTIME_PROVIDED_MODULES],
   esbuildArgs: {
     '--alias': Object.entries(BUNDLE_ALIASES).map(([module, replacement]) => `${module}=${replacement}`),
   },
@@ -86,10 +104,20 @@ export function esbuildOptions(handler: string, outfile: string): BuildOptions {
     sourcemap: BUNDLING.sourceMap,
     sourcesContent: BUNDLING.sourcesContent,
     banner: { js: BUNDLING.banner },
+    external: [...BUNDLING.externalModules],
     alias: { ...BUNDLE_ALIASES },
     logLevel: 'warning',
   };
 }
+
+/**
+ * NODE_OPTIONS of every function: stack traces in the logs point at the TypeScript sources
+ * (Node then reads each bundle's source map as it loads it, which the bench's cold imports include).
+ */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
+/** The Step Functions actions a function may be granted: on the state machines, or on their executions. */
+export type WorkflowAction = 'states:StartExecution' | 'states:StopExecution' | 'states:DescribeExecution';
 
 export interface ServiceFunctionProps {
   /** handler file name under lambdas/handlers/, without `.ts` */
@@ -142,8 +170,7 @@ export class ServiceFunction extends NodejsFunction {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         // Same level as Lambda's own log filter, so Powertools does not warn about a mismatch.
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-        // Stack traces in the logs point at the TypeScript sources (about 8 ms more cold start).
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
       },
     });
     this.functionLogGroup = logGroup;
@@ -158,25 +185,30 @@ export class ServiceFunction extends NodejsFunction {
   }
 
   /**
-   * STATE_MACHINE_ARNS (`{"<strategy>": "<arn>"}`), StartExecution on the state machines and
-   * Stop/DescribeExecution on their executions.
+   * STATE_MACHINE_ARNS (`{"<strategy>": "<arn>"}`) and exactly `actions`: StartExecution on the
+   * state machines, Stop/DescribeExecution on their executions.
    */
-  useWorkflows(workflows: Workflows): this {
+  useWorkflows(workflows: Workflows, actions: readonly WorkflowAction[]): this {
     const arns = Object.fromEntries(
       [...workflows.stateMachines].map(([name, machine]) => [name, machine.stateMachineArn]),
     );
     this.addEnvironment('STATE_MACHINE_ARNS', Stack.of(this).toJsonString(arns));
     const machines = [...workflows.stateMachines.values()];
-    Grant.addToPrincipal({
-      grantee: this,
-      actions: ['states:StartExecution'],
-      resourceArns: machines.map((machine) => machine.stateMachineArn),
-    });
-    Grant.addToPrincipal({
-      grantee: this,
-      actions: ['states:StopExecution', 'states:DescribeExecution'],
-      resourceArns: machines.map(executionArnPattern),
-    });
+    if (actions.includes('states:StartExecution')) {
+      Grant.addToPrincipal({
+        grantee: this,
+        actions: ['states:StartExecution'],
+        resourceArns: machines.map((machine) => machine.stateMachineArn),
+      });
+    }
+    const onExecutions = actions.filter((action) => action !== 'states:StartExecution');
+    if (onExecutions.length > 0) {
+      Grant.addToPrincipal({
+        grantee: this,
+        actions: onExecutions,
+        resourceArns: machines.map(executionArnPattern),
+      });
+    }
     return this;
   }
 }

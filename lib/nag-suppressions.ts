@@ -3,6 +3,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 import { RESOURCE_ACCESS } from './api-functions';
 import type { DeployManagerStack } from './deploy-manager-stack';
+import type { WorkflowAction } from './functions';
 import { executionArnPattern } from './workflows';
 
 const XRAY = 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords accept no resource but `*`.';
@@ -31,12 +32,14 @@ export function acknowledgeNagFindings(stack: DeployManagerStack, options: { cor
     `${XRAY} dynamodb:ListStreams (the event source mapping finding the table's stream) has no resource-level permission either.`,
   );
   for (const [resource, fn] of stack.apiFunctions.functions) {
-    if (!RESOURCE_ACCESS[resource].workflows) continue;
+    const granted: readonly WorkflowAction[] = RESOURCE_ACCESS[resource].workflows;
+    const onExecutions = granted.filter((action) => action !== 'states:StartExecution');
+    if (onExecutions.length === 0) continue;
     for (const machine of stack.workflows.stateMachines.values()) {
       acknowledge(
         fn.role,
         wildcardResource(stack, executionArnPattern(machine)),
-        "StopExecution/DescribeExecution on the executions of this service's state machine: executions are named after deployments at run time, so the execution name is the only wildcard.",
+        `${onExecutions.join(', ')} on the executions of this service's state machine: executions are named after deployments at run time, so the execution name is the only wildcard.`,
       );
     }
   }

@@ -8,6 +8,9 @@ import type { LogLevel } from './config';
 import type { DataTable } from './data-table';
 import { ServiceFunction } from './functions';
 
+/** The handler file of the consumer: `lambdas/handlers/status-metrics.ts`. */
+export const STATUS_METRICS_HANDLER = 'status-metrics';
+
 export interface StatusMetricsProps {
   readonly table: DataTable;
   readonly logRetention: RetentionDays;
@@ -25,7 +28,7 @@ export class StatusMetrics extends Construct {
   constructor(scope: Construct, id: string, props: StatusMetricsProps) {
     super(scope, id);
     this.function = new ServiceFunction(this, 'Function', {
-      handler: 'status-metrics',
+      handler: STATUS_METRICS_HANDLER,
       description: 'deploy-manager: business metrics from deployment and task status changes',
       memorySize: 256,
       timeout: Duration.seconds(30),

@@ -1,9 +1,16 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { ResponseType } from 'aws-cdk-lib/aws-apigateway';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes';
 import { GROUPS } from '../../lambdas/http/auth';
 import type { RouteSpec } from '../../lambdas/http/route';
-import { pathParameters, STAGE_NAME } from '../../lib/api';
+import {
+  GATEWAY_ERRORS,
+  gatewayCorsHeaders,
+  gatewayErrorTemplate,
+  pathParameters,
+  STAGE_NAME,
+} from '../../lib/api';
 import { CONTEXT_DEFAULTS } from '../../lib/config';
 import {
   defined,
@@ -168,21 +175,76 @@ describe('the stage', () => {
   });
 });
 
+/** A DEFAULT_* gateway response keeps the status API Gateway chose (e.g. 500, 502, 504). */
+const OWN_STATUS = 'its own status';
+
 describe("API Gateway's own error answers", () => {
+  const gatewayResponses = () =>
+    resourcesOf(synthesized.json, 'AWS::ApiGateway::GatewayResponse').map(([, resource]) =>
+      defined(resource.Properties, 'gateway response'),
+    );
+
   it.each([
-    ['UNAUTHORIZED', undefined, 'UNAUTHORIZED'],
-    ['ACCESS_DENIED', undefined, 'FORBIDDEN'],
+    ['UNAUTHORIZED', '401', 'UNAUTHORIZED'],
+    ['EXPIRED_TOKEN', '401', 'UNAUTHORIZED'],
+    ['ACCESS_DENIED', '403', 'FORBIDDEN'],
     ['MISSING_AUTHENTICATION_TOKEN', '404', 'NOT_FOUND'],
-    ['REQUEST_TOO_LARGE', undefined, 'PAYLOAD_TOO_LARGE'],
-    ['THROTTLED', undefined, 'TOO_MANY_REQUESTS'],
-    ['DEFAULT_5XX', undefined, 'INTERNAL_ERROR'],
-  ])('%s answers in the service error shape', (type, status, code) => {
-    synthesized.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: type,
-      ...(status ? { StatusCode: status } : {}),
+    ['REQUEST_TOO_LARGE', '413', 'PAYLOAD_TOO_LARGE'],
+    ['THROTTLED', '429', 'TOO_MANY_REQUESTS'],
+    ['QUOTA_EXCEEDED', '429', 'TOO_MANY_REQUESTS'],
+    ['INTEGRATION_TIMEOUT', '504', 'SERVICE_UNAVAILABLE'],
+    ['DEFAULT_4XX', OWN_STATUS, 'BAD_REQUEST'],
+    ['DEFAULT_5XX', OWN_STATUS, 'INTERNAL_ERROR'],
+  ])('%s answers %s in the service error shape, code %s', (type, status, code) => {
+    const [response, ...others] = gatewayResponses().filter((properties) => properties.ResponseType === type);
+    expect(others).toEqual([]);
+    expect(response).toMatchObject({
+      RestApiId: { Ref: logicalIdOf(synthesized.stack.api.restApi) },
       ResponseTemplates: {
         'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}`,
       },
+    });
+    expect(response?.StatusCode).toBe(status === OWN_STATUS ? undefined : status);
+  });
+
+  it('are exactly GATEWAY_ERRORS, each a JSON object once its message is filled in', () => {
+    expect(
+      gatewayResponses()
+        .map((properties) => String(properties.ResponseType))
+        .sort(),
+    ).toEqual(GATEWAY_ERRORS.map((error) => error.type.responseType).sort());
+    for (const { code } of GATEWAY_ERRORS) {
+      const body = gatewayErrorTemplate(code).replace('$context.error.messageString', '"Too Many Requests"');
+      expect(JSON.parse(body)).toEqual({ error: { code, message: 'Too Many Requests' } });
+    }
+  });
+
+  it('name every 4XX type API Gateway has; the 5XX ones (authorizer or integration faults) are INTERNAL_ERROR', () => {
+    const named = new Set(GATEWAY_ERRORS.map((error) => error.type.responseType));
+    const unnamed = Object.values(ResponseType)
+      .filter((value): value is ResponseType => value instanceof ResponseType)
+      .map((type) => type.responseType)
+      .filter((type) => !named.has(type));
+    expect(unnamed.sort()).toEqual([
+      'API_CONFIGURATION_ERROR',
+      'AUTHORIZER_CONFIGURATION_ERROR',
+      'AUTHORIZER_FAILURE',
+      'INTEGRATION_FAILURE',
+    ]);
+  });
+
+  it('carry no CORS header while CORS is off', () => {
+    for (const properties of gatewayResponses()) expect(properties.ResponseParameters).toBeUndefined();
+  });
+
+  it('name the one allowed origin, or echo the request origin when several are allowed', () => {
+    expect(gatewayCorsHeaders([])).toEqual({});
+    expect(gatewayCorsHeaders(['https://a.example.com'])).toEqual({
+      'Access-Control-Allow-Origin': "'https://a.example.com'",
+    });
+    expect(gatewayCorsHeaders(['https://a.example.com', 'https://b.example.com'])).toEqual({
+      'Access-Control-Allow-Origin': 'method.request.header.Origin',
+      Vary: "'Origin'",
     });
   });
 });

@@ -1,3 +1,4 @@
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_LIST } from '../../lambdas/store/table-definition';
 import { apiResources, RESOURCE_ACCESS } from '../../lib/api-functions';
@@ -21,6 +22,8 @@ beforeAll(() => {
 
 interface FoundPolicy {
   readonly where: string;
+  /** the role the policy is attached to (its logical id), or the policy itself when attached to none */
+  readonly holder: string;
   readonly kind: 'identity' | 'resource';
   readonly statements: readonly PolicyStatement[];
 }
@@ -31,19 +34,30 @@ function allPolicies(json: TemplateJson): FoundPolicy[] {
     const properties = resource.Properties ?? {};
     switch (resource.Type) {
       case 'AWS::IAM::Policy':
-      case 'AWS::IAM::ManagedPolicy':
-        return [{ where: id, kind: 'identity', statements: statementsOf(properties.PolicyDocument) }];
+      case 'AWS::IAM::ManagedPolicy': {
+        const roles = (properties.Roles as { Ref?: string }[] | undefined) ?? [];
+        const holders = roles.length > 0 ? roles.map((role) => String(role.Ref)) : [id];
+        return holders.map((holder) => ({
+          where: id,
+          holder,
+          kind: 'identity',
+          statements: statementsOf(properties.PolicyDocument),
+        }));
+      }
       case 'AWS::IAM::Role':
         return ((properties.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((policy) => ({
           where: `${id} (inline)`,
+          holder: id,
           kind: 'identity',
           statements: statementsOf(policy.PolicyDocument),
         }));
       case 'AWS::SQS::QueuePolicy':
       case 'AWS::SNS::TopicPolicy':
-        return [{ where: id, kind: 'resource', statements: statementsOf(properties.PolicyDocument) }];
+        return [
+          { where: id, holder: id, kind: 'resource', statements: statementsOf(properties.PolicyDocument) },
+        ];
       case 'AWS::KMS::Key':
-        return [{ where: id, kind: 'resource', statements: statementsOf(properties.KeyPolicy) }];
+        return [{ where: id, holder: id, kind: 'resource', statements: statementsOf(properties.KeyPolicy) }];
       default:
         return [];
     }
@@ -52,28 +66,55 @@ function allPolicies(json: TemplateJson): FoundPolicy[] {
 
 const resourcesIn = (statement: PolicyStatement): unknown[] => [statement.Resource].flat();
 
+const XRAY_SEGMENTS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+
 /**
- * The only actions granted on `*`, each because the service has no resource-level
- * permission for it.
+ * Every grant on `*` in the stack, by role, each because the service offers no resource-level
+ * permission for the action. The walk below must find exactly these, no more and no fewer.
  */
-const STAR_RESOURCE_ALLOWED = new Set([
-  // X-Ray active tracing (Lambda and Step Functions)
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  // Step Functions execution logging to CloudWatch Logs (log delivery is account-level)
-  'logs:CreateLogDelivery',
-  'logs:GetLogDelivery',
-  'logs:UpdateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:DescribeResourcePolicies',
-  'logs:DescribeLogGroups',
-  // the status-metrics event source mapping finding the table's stream
-  'dynamodb:ListStreams',
-]);
+const STAR_RESOURCE_EXCEPTIONS: readonly {
+  readonly who: string;
+  readonly roles: (synthesized: Synthesized) => readonly IConstruct[];
+  readonly actions: readonly string[];
+  readonly why: string;
+}[] = [
+  {
+    who: 'every Lambda function',
+    roles: ({ stack }) =>
+      [...stack.apiFunctions.functions.values(), stack.statusMetrics.function].map((fn) =>
+        defined(fn.role, `${fn.node.path} role`),
+      ),
+    actions: XRAY_SEGMENTS,
+    why: 'active tracing sends segments to X-Ray, whose PutTraceSegments/PutTelemetryRecords take no resource',
+  },
+  {
+    who: 'every state machine',
+    roles: ({ stack }) => [...stack.workflows.stateMachines.values()].map((machine) => machine.role),
+    actions: [...XRAY_SEGMENTS, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+    why: 'X-Ray tracing of the executions: no X-Ray action takes a resource',
+  },
+  {
+    who: 'every state machine',
+    roles: ({ stack }) => [...stack.workflows.stateMachines.values()].map((machine) => machine.role),
+    actions: [
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ],
+    why: 'execution logging is a vended log delivery, which CloudWatch Logs authorises at account level only',
+  },
+  {
+    who: 'the status-metrics consumer',
+    roles: ({ stack }) => [defined(stack.statusMetrics.function.role, 'status-metrics role')],
+    actions: ['dynamodb:ListStreams'],
+    why: "its event source mapping finds the table's stream with ListStreams, which takes no resource",
+  },
+];
 
 /**
  * A KMS key policy's Resource is always `*` (it means "this key"). The alarm topic key's
@@ -94,15 +135,22 @@ describe('every IAM policy of the stack', () => {
     }
   });
 
-  it('grants `*` resources only for the listed actions that have no resource-level permission', () => {
-    for (const policy of allPolicies(synthesized.json).filter((found) => !isKeyPolicy(found))) {
-      for (const statement of policy.statements.filter((found) => found.Effect === 'Allow')) {
-        if (!resourcesIn(statement).includes('*')) continue;
-        for (const action of actionsOf(statement)) {
-          expect(STAR_RESOURCE_ALLOWED.has(action), `${policy.where}: ${action} on *`).toBe(true);
-        }
-      }
-    }
+  it('grants `*` resources exactly where STAR_RESOURCE_EXCEPTIONS lists it', () => {
+    const found = allPolicies(synthesized.json)
+      .filter((policy) => !isKeyPolicy(policy))
+      .flatMap((policy) =>
+        policy.statements
+          .filter((statement) => statement.Effect === 'Allow' && resourcesIn(statement).includes('*'))
+          .flatMap((statement) => actionsOf(statement).map((action) => `${policy.holder} ${action}`)),
+      );
+    const expected = STAR_RESOURCE_EXCEPTIONS.flatMap((exception) =>
+      exception.roles(synthesized).flatMap((role) => {
+        const id = logicalIdOf(role);
+        return exception.actions.map((action) => `${id} ${action}`);
+      }),
+    );
+    expect(found.sort()).toEqual(expected.sort());
+    for (const exception of STAR_RESOURCE_EXCEPTIONS) expect(exception.why.length).toBeGreaterThan(40);
   });
 
   it('key policies: the account administers the key, CloudWatch alarms of this account may use it', () => {
@@ -168,11 +216,8 @@ describe.each(apiResources())('the %s function', (resource) => {
     }
   });
 
-  it('may start, stop and describe workflow executions only if it runs deployments', () => {
-    const expected = RESOURCE_ACCESS[resource].workflows
-      ? ['states:StartExecution', 'states:StopExecution', 'states:DescribeExecution']
-      : [];
-    expect(granted(statements(), 'states:')).toEqual(new Set(expected));
+  it('has exactly the Step Functions actions its service uses', () => {
+    expect(granted(statements(), 'states:')).toEqual(new Set(RESOURCE_ACCESS[resource].workflows));
   });
 
   it('writes to its own log group only', () => {
@@ -189,16 +234,33 @@ describe.each(apiResources())('the %s function', (resource) => {
 });
 
 describe('the workflow callers', () => {
-  it('start the two state machines and stop or describe only their executions', () => {
-    const deployments = defined(synthesized.stack.apiFunctions.functions.get('deployments'), 'deployments');
-    const statements = roleStatements(synthesized.json, logicalIdOf(defined(deployments.role, 'role')));
-    const machines = [...synthesized.stack.workflows.stateMachines.values()].map(logicalIdOf);
-    expect(statements.find((statement) => statement.Action === 'states:StartExecution')?.Resource).toEqual(
-      machines.map((id) => ({ Ref: id })),
+  const machines = () => [...synthesized.stack.workflows.stateMachines.values()].map(logicalIdOf);
+  const statementsOfFunction = (resource: 'deployments' | 'tasks') =>
+    roleStatements(
+      synthesized.json,
+      logicalIdOf(
+        defined(
+          defined(synthesized.stack.apiFunctions.functions.get(resource), resource).role,
+          `${resource} role`,
+        ),
+      ),
     );
-    const executions = statements.find((statement) => actionsOf(statement).includes('states:StopExecution'));
-    expect(executions?.Resource).toEqual(
-      machines.map((id) => ({
+
+  it.each(['deployments', 'tasks'] as const)('%s starts executions of the two state machines', (resource) => {
+    const start = statementsOfFunction(resource).find((statement) =>
+      actionsOf(statement).includes('states:StartExecution'),
+    );
+    expect(start?.Action).toBe('states:StartExecution');
+    expect(start?.Resource).toEqual(machines().map((id) => ({ Ref: id })));
+  });
+
+  it('deployments stops (cancel) only executions of those state machines; tasks stops none', () => {
+    const stop = statementsOfFunction('deployments').find((statement) =>
+      actionsOf(statement).includes('states:StopExecution'),
+    );
+    expect(stop?.Action).toBe('states:StopExecution');
+    expect(stop?.Resource).toEqual(
+      machines().map((id) => ({
         'Fn::Join': [
           '',
           [
@@ -211,6 +273,14 @@ describe('the workflow callers', () => {
         ],
       })),
     );
+    expect(granted(statementsOfFunction('tasks'), 'states:')).toEqual(new Set(['states:StartExecution']));
+  });
+
+  it("no function reads executions (DescribeExecution): deployment status is the table's", () => {
+    for (const [resource, fn] of synthesized.stack.apiFunctions.functions) {
+      const statements = roleStatements(synthesized.json, logicalIdOf(defined(fn.role, resource)));
+      expect(granted(statements, 'states:').has('states:DescribeExecution'), resource).toBe(false);
+    }
   });
 });
 
@@ -241,12 +311,7 @@ describe('the agent policy', () => {
       {
         Sid: 'ConsumeTaskQueue',
         Effect: 'Allow',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:ChangeMessageVisibility',
-          'sqs:GetQueueAttributes',
-        ],
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
       },
       {
