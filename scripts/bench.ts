@@ -9,6 +9,8 @@ process.env.AWS_REGION ??= 'us-east-1';
 
 const { BenchContext } = await import('./bench/context');
 const { runApiLatencyBench } = await import('./bench/api-latency');
+const { runBundleBench } = await import('./bench/bundles');
+const { runLocalE2eBench } = await import('./bench/local-e2e');
 
 type Context = InstanceType<typeof BenchContext>;
 
@@ -19,12 +21,22 @@ interface Section {
   readonly run: (context: Context) => Promise<string>;
 }
 
-/** Run in this order; later sections (workflows, bundles, end-to-end) are added here. */
+/** Run in this order; `npm run bench -- <id> …` runs some of them. */
 const SECTIONS: readonly Section[] = [
   {
     id: 'api-latency',
     title: 'API latency (versions handler, in-process, DynamoDB Local)',
     run: runApiLatencyBench,
+  },
+  {
+    id: 'bundles',
+    title: 'Lambda bundles (size, cold import in a fresh Node process)',
+    run: runBundleBench,
+  },
+  {
+    id: 'local-e2e',
+    title: 'Local end-to-end (npm start over HTTP, simulated agent)',
+    run: runLocalE2eBench,
   },
 ];
 
