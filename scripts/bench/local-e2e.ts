@@ -10,7 +10,7 @@ import { markdownTable } from './markdown';
 import { ms, percentile } from './stats';
 
 /**
- * The local end-to-end path as a user meets it: `tsx local/start.ts` (what `npm start`
+ * The local end-to-end path as a user meets it: `local/start.ts` (what `npm start`
  * runs) as a child process, driven over real HTTP. Time to ready, deployment latency (POST
  * to `success`) with the simulated agent and no simulated delay, throughput with 20
  * deployments in flight on 20 environments, API latency, and the peak memory of the whole
@@ -280,7 +280,7 @@ export async function runLocalE2eBench(): Promise<string> {
             `${mib(peak.sampledPeakKiB)} MiB (${peak.processes} processes)`,
           ],
           ['  of which DynamoDB Local (Java), peak', `${mib(peak.javaKiB)} MiB`],
-          ['  of which Node (runtime and tsx), peak', `${mib(peak.nodeKiB)} MiB`],
+          ['  of which Node (the runtime, TypeScript loaded by tsx), peak', `${mib(peak.nodeKiB)} MiB`],
         ],
       ),
       '',
@@ -305,7 +305,7 @@ export async function runLocalE2eBench(): Promise<string> {
         true,
       ]),
       '',
-      `The stack runs as \`npm start\` does (\`tsx local/start.ts\`, in memory, simulated agent with its default ` +
+      `The stack runs as \`npm start\` does (\`node --import tsx local/start.ts\`, in memory, simulated agent with its default ` +
         `concurrency of 16, applications with \`simulate_delay_ms: 0\`), driven over HTTP from another process. ` +
         `Deployments are polled every ${POLL_MS} ms, one at a time after ${DEPLOY_WARM_UP} warm-up runs; API ` +
         `requests one at a time after ${API_WARM_UP} warm-up calls, with ${PRELOADED_VERSIONS} versions loaded. ` +
