@@ -7,7 +7,7 @@ import { LocalRuntime } from '../../test/e2e/support/local-runtime';
 import { isJava, memoryOf, type ProcessInfo, waitUntil } from '../../test/e2e/support/processes';
 import { forEachLimited } from './concurrency';
 import { markdownTable } from './markdown';
-import { ms, percentile } from './stats';
+import { type LatencySummary, ms, summarize } from './stats';
 
 /**
  * The local end-to-end path as a user meets it: `local/start.ts` (what `npm start`
@@ -30,23 +30,6 @@ const POLL_MS = 5;
 const MEMORY_SAMPLE_MS = 200;
 
 const REPOSITORY = 'https://github.com/bench/service';
-
-interface Summary {
-  readonly samples: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly max: number;
-}
-
-function summary(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((left, right) => left - right);
-  return {
-    samples: sorted.length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    max: sorted[sorted.length - 1] ?? Number.NaN,
-  };
-}
 
 const seconds = (milliseconds: number) => (milliseconds / 1000).toFixed(2);
 const mib = (kib: number) => (kib / 1024).toFixed(0);
@@ -175,13 +158,13 @@ export async function runLocalE2eBench(): Promise<string> {
         totals.push(total);
         posts.push(post);
       }
-      return { totals: summary(totals), posts: summary(posts) };
+      return { totals: summarize(totals), posts: summarize(posts) };
     };
     const one = await latency(apps.slice(0, 1));
     const two = await latency(apps);
 
     // Throughput: 20 deployments started together, one per environment.
-    const rounds: { wallMs: number; each: Summary }[] = [];
+    const rounds: { wallMs: number; each: LatencySummary }[] = [];
     for (let round = 0; round < THROUGHPUT_ROUNDS; round += 1) {
       const each: number[] = [];
       const roundStarted = performance.now();
@@ -190,7 +173,7 @@ export async function runLocalE2eBench(): Promise<string> {
           each.push((await deployAndWait(api, request(apps.slice(0, 1), environmentId))).total);
         }),
       );
-      rounds.push({ wallMs: performance.now() - roundStarted, each: summary(each) });
+      rounds.push({ wallMs: performance.now() - roundStarted, each: summarize(each) });
     }
     const bestRound = [...rounds].sort((left, right) => left.wallMs - right.wallMs)[0];
     const medianRound = [...rounds].sort((left, right) => left.wallMs - right.wallMs)[
@@ -243,13 +226,13 @@ export async function runLocalE2eBench(): Promise<string> {
       const samples: number[] = [];
       for (let sample = 0; sample < API_SAMPLES; sample += 1)
         samples.push(await operation.run(API_WARM_UP + sample));
-      const result = summary(samples);
+      const result = summarize(samples);
       apiRows.push([operation.name, result.samples, ms(result.p50), ms(result.p95), ms(result.max)]);
     }
 
     const peak = memory.stop();
     await stop(runtime);
-    const startUp = summary(readyTimes);
+    const startUp = summarize(readyTimes);
 
     const deploymentRows = [
       ['1 application (4 tasks)', one],

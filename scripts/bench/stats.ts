@@ -8,6 +8,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 export interface LatencySummary {
   readonly samples: number;
   readonly p50: number;
+  readonly p95: number;
   readonly p99: number;
   readonly max: number;
 }
@@ -17,6 +18,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
   return {
     samples: sorted.length,
     p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
   };
