@@ -26,17 +26,20 @@ const ENTITY_CRUD = [
 
 /**
  * What each resource's function may do, read off the code it runs (lambdas/services and
- * lambdas/store):
+ * lambdas/store). The handler tests enforce it: their DynamoDB and Step Functions clients
+ * refuse any call the serving function is not granted (test/support/function-grants.ts).
  *
  * - versions, applications, environments: GetItem (read by id, list counters), Query (lists,
  *   and the usage guard on the status index), and transactions that Put / Update (counters) /
- *   Delete an item with its list counters.
+ *   Delete an item with its list counters; an environment's delete also ConditionChecks that
+ *   no deployment holds its lock.
  * - deployments: the same reads; the creating transaction Puts the deployment, its tasks and
  *   the environment lock and ConditionChecks the version, environment and applications;
  *   recording the execution, failing and cancelling Update; releasing the lock Deletes.
  *   StartExecution (create, rollback) and StopExecution (cancel).
  * - tasks: reads; the retry transaction Updates the task and the deployment and Puts the
- *   lock; a workflow that cannot be resumed Updates both back to failed and Deletes the lock.
+ *   lock; a workflow that cannot be resumed Updates both back to failed and Deletes the lock
+ *   (ConditionChecking the deployment finished when a cancel got there first).
  *   StartExecution (the resumed execution) only.
  *
  * No function reads an execution (DescribeExecution): deployment status is the table's.
@@ -44,12 +47,12 @@ const ENTITY_CRUD = [
 export const RESOURCE_ACCESS = {
   versions: { table: ENTITY_CRUD, workflows: [] },
   applications: { table: ENTITY_CRUD, workflows: [] },
-  environments: { table: ENTITY_CRUD, workflows: [] },
+  environments: { table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'], workflows: [] },
   deployments: {
     table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'],
     workflows: ['states:StartExecution', 'states:StopExecution'],
   },
-  tasks: { table: ENTITY_CRUD, workflows: ['states:StartExecution'] },
+  tasks: { table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'], workflows: ['states:StartExecution'] },
 } as const satisfies Record<ApiResource, ResourceAccess>;
 
 /** The REST resources, in route order, as ROUTES names them. */

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ROUTES } from '../../lambdas/api/routes';
+import { asFunctionServing, refusedCalls } from './function-grants';
 
 export const ADMIN = { sub: 'sub-admin', email: 'admin@example.com', 'cognito:groups': 'admins' };
 export const DEPLOYER = { sub: 'sub-deployer', email: 'deployer@example.com', 'cognito:groups': 'deployers' };
@@ -101,8 +102,16 @@ export interface ApiAnswer {
   readonly body: Record<string, unknown>;
 }
 
-/** Calls a handler the way API Gateway would and parses its JSON answer. */
+/**
+ * Calls a handler the way API Gateway would and parses its JSON answer. The handler runs with
+ * its function's IAM grants enforced on the test clients (see function-grants.ts): a call it
+ * is not granted fails the test, naming the action.
+ */
 export async function callApi(handler: ApiHandler, call: ApiCall): Promise<ApiAnswer> {
-  const result = await handler(apiEvent(call), lambdaContext);
+  const event = apiEvent(call);
+  const refusedBefore = refusedCalls.length;
+  const result = await asFunctionServing(event.resource, () => handler(event, lambdaContext));
+  const refused = refusedCalls.slice(refusedBefore);
+  if (refused.length > 0) throw new Error(`${call.method} ${call.path}: ${refused.join('; ')}`);
   return { status: result.statusCode, body: result.body ? JSON.parse(result.body) : {} };
 }

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { ensureTable } from '../../local/dynamodb-local';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws';
+import { enforceDynamoDbGrants } from './function-grants';
 
 export interface TestTable {
   readonly tableName: string;
@@ -12,8 +13,11 @@ export interface TestTable {
   readonly documentClient: DynamoDBDocumentClient;
 }
 
+/** A client for DynamoDB Local; handlers using it have their function's grants enforced. */
 export function localDynamoDbClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  enforceDynamoDbGrants(client);
+  return client;
 }
 
 /** A fresh table in the shared DynamoDB Local for the calling test file, dropped afterwards. */

@@ -12,6 +12,7 @@ import {
   type StepFunctionsLocalOptions,
   startStepFunctionsLocal,
 } from '../../local/stepfunctions';
+import { enforceStepFunctionsGrants } from './function-grants';
 
 export interface TestStepFunctions {
   readonly local: StepFunctionsLocal;
@@ -20,8 +21,11 @@ export interface TestStepFunctions {
   stateMachineArn(name: string): string;
 }
 
+/** A client for the stand-in; handlers using it have their function's grants enforced. */
 export function localSfnClient(endpoint: string): SFNClient {
-  return new SFNClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = new SFNClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  enforceStepFunctionsGrants(client);
+  return client;
 }
 
 /**
