@@ -66,6 +66,18 @@ export function createTaskService(dependencies: TaskServiceDependencies): TaskSe
           },
         );
       }
+      // Resuming runs the task only once the steps it depends on have succeeded: a task whose
+      // dependency is still failed (a cancel fails them all) would be left pending for good.
+      const siblings = await tasks.getByDeploymentId(deployment.id);
+      const blocking = siblings.find(
+        (other) => task.depends_on.includes(other.id) && other.status !== 'success',
+      );
+      if (blocking) {
+        throw conflict(
+          `Task ${id} (${task.step_id}) depends on task ${blocking.id} (${blocking.step_id}), which is ${blocking.status}; retry that one first`,
+          { task_id: blocking.id, status: blocking.status },
+        );
+      }
       const at = nowTimestamp();
       const rejection = await deployments.resume(record, task, at);
       if (rejection?.rejected === 'environment-busy') {

@@ -257,6 +257,18 @@ describe('cancelling a deployment while a task runs', () => {
         result: cancelledResult,
       });
 
+      // health_check cannot run before deploy has succeeded: retrying it first is refused.
+      const early = await retryTask(api, healthCheck.id);
+      expect(early.status).toBe(409);
+      expect(early.body).toMatchObject({
+        error: {
+          code: 'CONFLICT',
+          message: `Task ${healthCheck.id} (health_check) depends on task ${deploy.id} (deploy), which is failed; retry that one first`,
+          details: { task_id: deploy.id, status: 'failed' },
+        },
+      });
+      expect(taskOf(await listTasks(api, created.id), first.id, 'health_check')).toEqual(healthCheck);
+
       // Retrying the interrupted task resets that task only (docs/workflows.md, Retry) ...
       const received = agent.messagesOf(created.id).length;
       expect((await retryTask(api, deploy.id)).status).toBe(200);
