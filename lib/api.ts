@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -134,6 +134,8 @@ export function gatewayCorsHeaders(corsOrigins: readonly string[]): Record<strin
 export class DeployManagerApi extends Construct {
   readonly restApi: RestApi;
   readonly accessLogs: LogGroup;
+  /** the stage's execution log group, which API Gateway would otherwise create without retention */
+  readonly executionLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -143,6 +145,8 @@ export class DeployManagerApi extends Construct {
     });
     const cors = props.corsOrigins.length > 0;
     this.restApi = new RestApi(this, 'RestApi', {
+      // The ApiName dimension of the API's metrics (alarms, dashboard): not a name other APIs share.
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: 'deploy-manager control plane',
       endpointTypes: [EndpointType.REGIONAL],
       // Execution and access logging need the account's API Gateway CloudWatch role.
@@ -168,6 +172,15 @@ export class DeployManagerApi extends Construct {
           }
         : {}),
     });
+
+    // API Gateway writes execution logs to this fixed name, creating the group itself (kept
+    // forever) unless it exists before the stage.
+    this.executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${STAGE_NAME}`,
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    this.restApi.deploymentStage.node.addDependency(this.executionLogs);
 
     const authorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
       cognitoUserPools: [props.userPool],

@@ -129,6 +129,7 @@ describe('the REST API', () => {
 
   it('is a regional API with no CORS preflight unless corsOrigins is given', () => {
     synthesized.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Name: `${synthesized.stack.stackName}-api`,
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
     expect(deployedMethods().filter((method) => method.key.startsWith('OPTIONS'))).toEqual([]);
@@ -172,6 +173,17 @@ describe('the stage', () => {
     expect(propertiesOfConstruct(synthesized, synthesized.stack.api.accessLogs)).toMatchObject({
       RetentionInDays: 30,
     });
+  });
+
+  it('has its execution log group, with a retention, created before the stage', () => {
+    const restApi = logicalIdOf(synthesized.stack.api.restApi);
+    const executionLogs = logicalIdOf(synthesized.stack.api.executionLogs);
+    expect(propertiesOf(synthesized.json, executionLogs)).toEqual({
+      LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: restApi }, `/${STAGE_NAME}`]] },
+      RetentionInDays: 30,
+    });
+    const [stage] = resourcesOf(synthesized.json, 'AWS::ApiGateway::Stage');
+    expect(stage?.[1].DependsOn).toContain(executionLogs);
   });
 });
 

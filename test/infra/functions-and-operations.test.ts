@@ -228,7 +228,8 @@ describe('the dashboard', () => {
 describe('the log groups', () => {
   it('all have the default 30-day retention and outlive the stack', () => {
     const groups = resourcesOf(synthesized.json, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(allFunctions().length + synthesized.stack.workflows.stateMachines.size + 1);
+    // each function's, each state machine's, and the API's access and execution logs
+    expect(groups).toHaveLength(allFunctions().length + synthesized.stack.workflows.stateMachines.size + 2);
     for (const [id, group] of groups) {
       expect(group.Properties?.RetentionInDays, id).toBe(30);
       expect(group.DeletionPolicy, id).toBe('Retain');

@@ -24,6 +24,7 @@ export interface TemplateResource {
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
   readonly Metadata?: Record<string, unknown>;
+  readonly DependsOn?: string | readonly string[];
 }
 
 export interface TemplateJson {
