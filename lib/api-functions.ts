@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES } from '../lambdas/api/routes';
+import { CORS_ORIGINS_VARIABLE } from '../lambdas/http/cors';
 import type { ApiResource, RouteSpec } from '../lambdas/http/route';
 import type { LogLevel } from './config';
 import type { DataTable, TableItemAction } from './data-table';
@@ -66,6 +67,8 @@ export interface ApiFunctionsProps {
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
   readonly logLevel: LogLevel;
+  /** browser origins allowed to call the API; the functions name them in their answers */
+  readonly corsOrigins: readonly string[];
 }
 
 /** One function per REST resource (entry `lambdas/handlers/<resource>.ts`), each with its own access. */
@@ -85,6 +88,7 @@ export class ApiFunctions extends Construct {
         logLevel: props.logLevel,
       }).useTable(props.table, access.table);
       if (access.workflows.length > 0) fn.useWorkflows(props.workflows, access.workflows);
+      if (props.corsOrigins.length > 0) fn.addEnvironment(CORS_ORIGINS_VARIABLE, props.corsOrigins.join(','));
       functions.set(resource, fn);
     }
     this.functions = functions;

@@ -50,6 +50,7 @@ export class DeployManagerStack extends Stack {
       table: this.data,
       workflows: this.workflows,
       logLevel: config.logLevel,
+      corsOrigins: config.corsOrigins,
       ...logs,
     });
     this.statusMetrics = new StatusMetrics(this, 'StatusMetrics', {

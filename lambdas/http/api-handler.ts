@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context as LambdaContext } from 'aws-lambda';
 import { assertAccess, callerFromEvent } from './auth';
 import { toApiError } from './aws-faults';
+import { allowedOriginsFrom, CORS_ORIGINS_VARIABLE, corsHeaders } from './cors';
 import { ApiError } from './errors';
 import { logger } from './logger';
 import { observability } from './observability';
@@ -107,9 +108,13 @@ export function createApiHandler<Resource extends ApiResource>(
     return jsonResponse(route.successStatus, route.response.parse(result));
   };
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(errorBoundary())
-    .use(observability())
-    .use(requestContextLogging())
-    .handler(dispatch);
+  return (
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      // First in, so that it runs last: after the error boundary has made its answer.
+      .use(corsHeaders(allowedOriginsFrom(process.env[CORS_ORIGINS_VARIABLE])))
+      .use(errorBoundary())
+      .use(observability())
+      .use(requestContextLogging())
+      .handler(dispatch)
+  );
 }

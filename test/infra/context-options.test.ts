@@ -1,8 +1,9 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CORS_ORIGINS_VARIABLE } from '../../lambdas/http/cors';
 import { CONTEXT_DEFAULTS, readConfig } from '../../lib/config';
-import { resourcesOf, type Synthesized, synthesize } from './synthesize';
+import { propertiesOfConstruct, resourcesOf, type Synthesized, synthesize } from './synthesize';
 
 const configOf = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
 
@@ -111,6 +112,14 @@ describe('a stack synthesized with every context option', () => {
     for (const [id, response] of responses) {
       expect(response.Properties?.ResponseParameters, id).toEqual({
         'gatewayresponse.header.Access-Control-Allow-Origin': "'https://console.example.com'",
+      });
+    }
+  });
+
+  it('tells the API functions the allowed origins, so that their answers name them too', () => {
+    for (const fn of synthesized.stack.apiFunctions.functions.values()) {
+      expect(propertiesOfConstruct(synthesized, fn).Environment).toMatchObject({
+        Variables: { [CORS_ORIGINS_VARIABLE]: 'https://console.example.com' },
       });
     }
   });
