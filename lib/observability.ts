@@ -26,6 +26,7 @@ import {
   SERVICE_DIMENSION,
   SERVICE_NAME,
 } from '../lambdas/metrics/catalogue';
+import { timeoutSecondsOf, WORKFLOW_TEMPLATES } from '../lambdas/workflow/templates';
 import { pascalCase } from './naming';
 import type { TaskQueue } from './task-queue';
 
@@ -33,8 +34,18 @@ import type { TaskQueue } from './task-queue';
 export const ALARM_THRESHOLDS = {
   /** share of API requests answered 5XX over 5 minutes, twice in 15 minutes */
   apiServerErrorRate: 0.05,
-  /** age of the oldest task message: no agent has taken work for this long */
-  taskQueueOldestMessageSeconds: 15 * 60,
+  /**
+   * Age of the oldest task message. A message stays in the queue while its agent works (the
+   * agent deletes it once it has answered), so the threshold is the longest time limit of any
+   * task step, plus 15 minutes: older, no task can still be using it.
+   */
+  taskQueueOldestMessageSeconds:
+    Math.max(
+      ...Object.values(WORKFLOW_TEMPLATES).flatMap((template) => template.steps.map(timeoutSecondsOf)),
+    ) +
+    15 * 60,
+  /** task messages visible (received by no agent) without a break for this many 5-minute periods */
+  taskQueueWaitingPeriods: 3,
 } as const;
 
 export interface ObservabilityProps {
@@ -107,10 +118,17 @@ export class Observability extends Construct {
       description:
         'Task messages reached the dead-letter queue: agents received them 5 times without deleting them.',
     });
+    this.alarm('TaskQueueWaiting', {
+      // Minimum over each period: a message was waiting at every sample, for the whole period.
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Minimum' }),
+      threshold: 0,
+      evaluationPeriods: ALARM_THRESHOLDS.taskQueueWaitingPeriods,
+      description: `Task messages have waited ${ALARM_THRESHOLDS.taskQueueWaitingPeriods * 5} minutes without a break: no agent is taking work, or too few for the load.`,
+    });
     this.alarm('TaskQueueStale', {
       metric: queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
       threshold: ALARM_THRESHOLDS.taskQueueOldestMessageSeconds,
-      description: `A task message has waited over ${ALARM_THRESHOLDS.taskQueueOldestMessageSeconds / 60} minutes: no agent is taking work.`,
+      description: `A task message is over ${ALARM_THRESHOLDS.taskQueueOldestMessageSeconds / 60} minutes old, longer than any task may run: an agent is not deleting the messages it answered, or none takes work.`,
     });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/metrics/catalogue';
+import { DEFAULT_TIMEOUT_SECONDS } from '../../lambdas/workflow/templates';
 import { apiResources } from '../../lib/api-functions';
 import { ALARM_THRESHOLDS } from '../../lib/observability';
 import {
@@ -176,6 +177,24 @@ describe('the alarms', () => {
         },
       ],
       Threshold: ALARM_THRESHOLDS.taskQueueOldestMessageSeconds,
+    });
+    // A message lives while its agent works: only one older than the longest task is stale.
+    expect(ALARM_THRESHOLDS.taskQueueOldestMessageSeconds).toBe(DEFAULT_TIMEOUT_SECONDS + 15 * 60);
+    synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${synthesized.stack.stackName}-TaskQueueWaiting`,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Minimum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf(synthesized.stack.taskQueue.queue), 'QueueName'] },
+        },
+      ],
     });
   });
 
