@@ -26,7 +26,11 @@ export const INDEXES = {
 
 export const INDEX_LIST: readonly IndexDefinition[] = Object.values(INDEXES);
 
-/** Epoch-seconds attribute DynamoDB TTL deletes by (used by expiring items such as idempotency markers). */
+/**
+ * Epoch-seconds attribute DynamoDB TTL deletes by. No item sets it today: every entity is kept
+ * until deleted through the API. TTL is enabled on the table so that a future expiring item
+ * (an idempotency marker, say) needs no table replacement.
+ */
 export const TTL_ATTRIBUTE = 'expires_at';
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
