@@ -5,9 +5,14 @@ import {
   SFNClient,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TaskMessageV1 } from '../../lambdas/agent-protocol';
 import { SimulatedAgent } from '../../local/agent/simulated-agent';
 import { failingTypes, simulatedFailure, simulatedResult, simulationOf } from '../../local/agent/simulation';
@@ -229,12 +234,21 @@ describe('simulated agent (fauxqs and a mocked Step Functions)', () => {
     expect(peak).toBe(2);
   });
 
-  it('stops promptly while long-polling', async () => {
+  it('stops while long-polling by aborting the receive, not by waiting it out', async () => {
+    const polls: AbortSignal[] = [];
+    const send = sqs.send.bind(sqs);
+    vi.spyOn(sqs, 'send').mockImplementation(((command: unknown, options?: { abortSignal?: AbortSignal }) => {
+      if (command instanceof ReceiveMessageCommand && options?.abortSignal) polls.push(options.abortSignal);
+      return send(command as ReceiveMessageCommand, options);
+    }) as typeof sqs.send);
     agent = new SimulatedAgent({ sqs, sfn: sfnClient, queueUrl, waitTimeSeconds: 20 });
     agent.start();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = Date.now();
+    await until(() => polls.length > 0);
+    const [poll] = polls;
+    expect(poll?.aborted).toBe(false);
     await agent.stop();
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // The 20-second receive was cancelled: stop() did not wait for it to return.
+    expect(poll?.aborted).toBe(true);
+    expect(polls).toHaveLength(1);
   });
 });
