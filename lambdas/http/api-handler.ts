@@ -29,9 +29,16 @@ type AnyImplementation = (input: RouteInput<RouteSpec>) => Promise<unknown>;
  */
 export const errorBoundary = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: (request) => {
-    const error = toApiError(request.error);
+    const original = request.error;
+    const error = toApiError(original);
     if (error instanceof ApiError) {
-      if (error.status >= 500) logger.error('request failed', { code: error.code });
+      // A 503 or 500 tells the client nothing more: the log keeps the AWS fault behind it.
+      if (error.status >= 500) {
+        logger.error('request failed', {
+          code: error.code,
+          ...(original instanceof Error && original !== error ? { error: original } : {}),
+        });
+      }
       request.response = errorResponse(error);
       return;
     }
@@ -40,8 +47,14 @@ export const errorBoundary = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGa
   },
 });
 
+/**
+ * Every log line of a request carries its request id and route. The keys are replaced when the
+ * next request starts, not cleared when this one fails: the error boundary, which runs after
+ * this middleware's error hook, logs the failure with them.
+ */
 const requestContextLogging = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   before: (request) => {
+    logger.resetKeys();
     logger.appendKeys({
       request_id: request.event.requestContext?.requestId ?? request.context.awsRequestId,
       route: `${request.event.httpMethod} ${request.event.resource}`,
@@ -49,10 +62,6 @@ const requestContextLogging = (): middy.MiddlewareObj<APIGatewayProxyEvent, APIG
   },
   after: (request) => {
     logger.info('request served', { status: request.response?.statusCode });
-    logger.resetKeys();
-  },
-  onError: () => {
-    logger.resetKeys();
   },
 });
 

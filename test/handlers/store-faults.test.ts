@@ -10,15 +10,16 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorResponse } from '../../lambdas/api/error-response';
 import { createVersionsHandler } from '../../lambdas/api/versions';
 import { Version, VersionListResponse } from '../../lambdas/domain/version';
+import { logger } from '../../lambdas/http/logger';
 import { createVersionService } from '../../lambdas/services/version-service';
 import { counterKey, ENTITY, filterPartition } from '../../lambdas/store/keys';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { createVersionRepository } from '../../lambdas/store/version-repository';
-import { callApi, DEPLOYER, READER } from '../support/api-events';
+import { apiEvent, callApi, DEPLOYER, lambdaContext, READER } from '../support/api-events';
 import { localDynamoDbClient, useTestTable } from '../support/dynamodb';
 
 /**
@@ -178,6 +179,56 @@ describe('store faults through the versions handler', () => {
       '.ts:',
     ]) {
       expect(text).not.toContain(leak);
+    }
+  });
+
+  it('logs the unexpected error and the fault behind a 503 as JSON with the request id', async () => {
+    const written: string[] = [];
+    vi.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
+    const level = logger.getLevelName();
+    logger.setLogLevel('ERROR');
+    const capture = (chunk: unknown) => {
+      written.push(chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk));
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    try {
+      mock.on(QueryCommand).rejects(unexpected());
+      const event = apiEvent({ method: 'GET', path: '/api/v1/versions', claims: READER });
+      const answer = await handler(event, lambdaContext);
+      expect(answer.statusCode).toBe(500);
+      const lines = written
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 'ERROR',
+          message: 'unexpected failure',
+          request_id: event.requestContext.requestId,
+          route: 'GET /api/v1/versions',
+          error: expect.objectContaining({
+            name: 'InternalFailure',
+            message: expect.stringContaining('Signature mismatch'),
+          }),
+        }),
+      );
+
+      written.length = 0;
+      mock.on(QueryCommand).rejects(throttled());
+      const throttledEvent = apiEvent({ method: 'GET', path: '/api/v1/versions', claims: READER });
+      expect((await handler(throttledEvent, lambdaContext)).statusCode).toBe(503);
+      expect(JSON.parse(written.join(''))).toMatchObject({
+        level: 'ERROR',
+        message: 'request failed',
+        code: 'SERVICE_UNAVAILABLE',
+        request_id: throttledEvent.requestContext.requestId,
+        error: { name: 'ProvisionedThroughputExceededException' },
+      });
+    } finally {
+      logger.setLogLevel(level);
     }
   });
 
