@@ -104,20 +104,27 @@ describe.each(strategies)('compileWorkflow(%s)', (strategy) => {
   });
 
   it('never retries a failed condition, and retries every DynamoDB/SQS state on transient errors', () => {
-    for (const { name, state } of allStates(definition)) {
-      if (state.Type !== 'Task') continue;
-      const retriers = (state.Retry ?? []) as JsonObject[];
-      expect(retriers.length, name).toBeGreaterThan(0);
-      const firstMatchingCondition = retriers.find((retrier) => {
+    /** Only the first retrier whose ErrorEquals matches an error applies. */
+    const retrierFor = (retriers: readonly JsonObject[], error: string) =>
+      retriers.find((retrier) => {
         const errors = retrier.ErrorEquals as string[];
         return (
-          errors.includes(CONDITION_FAILED) ||
+          errors.includes(error) ||
           errors.includes('States.ALL') ||
-          errors.includes('States.TaskFailed')
+          (!error.startsWith('States.') && errors.includes('States.TaskFailed'))
         );
       });
-      // Only the first retrier whose ErrorEquals matches applies: it must allow no attempt.
-      if (firstMatchingCondition) expect(firstMatchingCondition.MaxAttempts, name).toBe(0);
+    const tasks = allStates(definition).filter(({ state }) => state.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const { name, state } of tasks) {
+      const retriers = (state.Retry ?? []) as JsonObject[];
+      const transient = String(state.Resource).includes(':sqs:')
+        ? 'SQS.RequestThrottled'
+        : 'DynamoDB.ProvisionedThroughputExceededException';
+      expect(retrierFor(retriers, transient)?.MaxAttempts, `${name} on ${transient}`).toBeGreaterThan(0);
+      expect(retrierFor(retriers, CONDITION_FAILED)?.MaxAttempts ?? 0, `${name} on ${CONDITION_FAILED}`).toBe(
+        0,
+      );
     }
   });
 
@@ -240,9 +247,16 @@ describe('compileWorkflow, the deployment-level states', () => {
     }
   });
 
-  it('passes every template step once per application to the Map iteration', () => {
+  it('runs every template step inside the Map iteration, starting with build, each state once', () => {
     const processor = itemProcessorOf(definition);
     expect(processor.StartAt).toBe('build.MarkRunning');
+    const names = allStates(processor).map(({ name }) => name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const step of WORKFLOW_TEMPLATES.standard.steps) {
+      for (const suffix of ['MarkRunning', 'Dispatch', 'MarkSucceeded']) {
+        expect(names, `${step.id}.${suffix}`).toContain(`${step.id}.${suffix}`);
+      }
+    }
   });
 
   it('refuses an invalid template', () => {
