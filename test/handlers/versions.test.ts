@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createVersionsHandler } from '../../lambdas/api/versions';
 import { Version, VersionListResponse } from '../../lambdas/domain/version';
+import { MAX_BODY_BYTES } from '../../lambdas/http/request';
 import { createVersionService } from '../../lambdas/services/version-service';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { createVersionRepository } from '../../lambdas/store/version-repository';
@@ -75,8 +76,9 @@ describe('POST /api/v1/versions', () => {
     });
   });
 
-  it('answers 413 for an oversized body', async () => {
-    const answer = await create({ description: 'x'.repeat(200 * 1024) });
+  it('answers 413 for a body over 128 KiB', async () => {
+    expect(MAX_BODY_BYTES).toBe(128 * 1024);
+    const answer = await create({ description: 'x'.repeat(128 * 1024) });
     expect(answer.status).toBe(413);
     expect(answer.body).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });

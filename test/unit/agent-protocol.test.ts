@@ -74,7 +74,8 @@ describe('agent reports', () => {
   });
 
   it('keeps outputs within the 256 KB Step Functions accepts', () => {
-    expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(MAX_TASK_OUTPUT_BYTES) }).success).toBe(false);
+    expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(256 * 1024) }).success).toBe(false);
+    expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(MAX_TASK_OUTPUT_BYTES - 20) }).success).toBe(true);
     expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(1000) }).success).toBe(true);
     expect(TaskSuccessOutput.safeParse(['not', 'an', 'object']).success).toBe(false);
   });

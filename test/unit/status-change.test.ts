@@ -1,7 +1,7 @@
 import type { AttributeValue, Context, DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/handlers/status-metrics';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/metrics/catalogue';
+import { SERVICE_NAME } from '../../lambdas/metrics/catalogue';
 import { metricsFromStreamRecord } from '../../lambdas/metrics/status-change';
 
 type Item = Record<string, string | null>;
@@ -141,7 +141,7 @@ describe('status-metrics handler', () => {
       .filter((entry) => entry.ColdStart === undefined);
     expect(emf).toHaveLength(2);
     expect(emf[0]).toMatchObject({
-      _aws: { CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['service']] }] },
+      _aws: { CloudWatchMetrics: [{ Namespace: 'DeployManager', Dimensions: [['service']] }] },
       service: SERVICE_NAME,
       DeploymentsSucceeded: 1,
     });

@@ -85,14 +85,12 @@ describe('stopping and reading an execution', () => {
   });
 
   it('reads the status, undefined for an execution that does not exist', async () => {
-    sfn
-      .on(DescribeExecutionCommand, { executionArn: 'arn:execution:dep_1' })
-      .resolves({
-        status: 'TIMED_OUT',
-        executionArn: 'arn:execution:dep_1',
-        stateMachineArn: STANDARD,
-        startDate: new Date(),
-      });
+    sfn.on(DescribeExecutionCommand, { executionArn: 'arn:execution:dep_1' }).resolves({
+      status: 'TIMED_OUT',
+      executionArn: 'arn:execution:dep_1',
+      stateMachineArn: STANDARD,
+      startDate: new Date(),
+    });
     sfn
       .on(DescribeExecutionCommand, { executionArn: 'arn:execution:gone' })
       .rejects(new ExecutionDoesNotExist({ $metadata: {}, message: 'Execution Does Not Exist' }));
