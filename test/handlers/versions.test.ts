@@ -63,8 +63,12 @@ describe('POST /api/v1/versions', () => {
   });
 
   it('rejects unknown fields, malformed JSON and a non-hex commit', async () => {
-    expect((await create({ colour: 'blue' })).status).toBe(400);
-    expect((await create({ git_commit: 'not-a-commit!' })).status).toBe(400);
+    const fieldsOf = (answer: Awaited<ReturnType<typeof create>>) => {
+      expect(answer.status).toBe(400);
+      return (answer.body.error as { details: { field: string }[] }).details.map((issue) => issue.field);
+    };
+    expect(fieldsOf(await create({ colour: 'blue' }))).toEqual(['body']);
+    expect(fieldsOf(await create({ git_commit: 'not-a-commit!' }))).toEqual(['git_commit']);
     const malformed = await callApi(handler, {
       method: 'POST',
       path: '/api/v1/versions',
