@@ -1,9 +1,10 @@
+import { MAX_APPLICATIONS_PER_DEPLOYMENT } from '../domain/deployment';
 import type { AslStates, JsonObject, StateMachineDefinition } from './asl';
 import { layerSteps } from './dag';
 import { CONDITION_FAILED, dynamoDbRetry, finalWriteRetry } from './retry-policy';
 import { releaseLockRequest, statusUpdateRequest } from './table-requests';
 import { ITERATION, stepStateNames, stepStates } from './task-states';
-import type { WorkflowStep, WorkflowTemplate } from './templates';
+import { timeoutSecondsOf, type WorkflowStep, type WorkflowTemplate } from './templates';
 
 /**
  * Template → Step Functions definition (JSONPath only; the same definition runs on AWS and
@@ -259,6 +260,28 @@ export function compileWorkflow(template: WorkflowTemplate): StateMachineDefinit
   return {
     Comment: `deploy-manager workflow "${template.name}": ${template.steps.map((step) => step.id).join(', ')}`,
     StartAt: S.markRunning,
+    TimeoutSeconds: executionTimeoutSeconds(template),
     States: deploymentStates(template),
   };
+}
+
+/** Room on top of the task waits for the table writes, with their retries, around them. */
+export const EXECUTION_TIMEOUT_SLACK_SECONDS = 3600;
+/** The longest a Standard execution may run. */
+const MAX_EXECUTION_SECONDS = 365 * 24 * 3600;
+
+/**
+ * The execution's own time limit: the longest its task waits can take (an iteration runs the
+ * template's layers one after the other, each as long as its slowest step's TimeoutSeconds;
+ * applications beyond the Map's concurrency wait for a later round), plus slack. An execution
+ * past it is stuck, not slow: it ends TIMED_OUT, which the `ExecutionsTimedOut` alarm reports,
+ * and the deployment is then cancelled and retried (docs/operations.md).
+ */
+export function executionTimeoutSeconds(template: WorkflowTemplate): number {
+  const perApplication = layerSteps(template).reduce(
+    (total, layer) => total + Math.max(...layer.map(timeoutSecondsOf)),
+    0,
+  );
+  const rounds = Math.ceil(MAX_APPLICATIONS_PER_DEPLOYMENT / MAX_CONCURRENT_APPLICATIONS);
+  return Math.min(MAX_EXECUTION_SECONDS, perApplication * rounds + EXECUTION_TIMEOUT_SLACK_SECONDS);
 }

@@ -5,6 +5,7 @@ export type { AslState, JsonObject, JsonValue, StateMachineDefinition } from './
 export { SUBSTITUTION_KEYS, TABLE_NAME_PLACEHOLDER, TASK_QUEUE_URL_PLACEHOLDER } from './asl';
 export {
   compileWorkflow,
+  executionTimeoutSeconds,
   DEPLOYMENT_FAILED_ERROR,
   DEPLOYMENT_STATES,
   MAX_CONCURRENT_APPLICATIONS,

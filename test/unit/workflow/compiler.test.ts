@@ -7,6 +7,7 @@ import {
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_TIMEOUT_SECONDS,
   definitionSubstitutions,
+  executionTimeoutSeconds,
   happyPath,
   type JsonObject,
   renderDefinition,
@@ -257,6 +258,23 @@ describe('compileWorkflow, the deployment-level states', () => {
         expect(names, `${step.id}.${suffix}`).toContain(`${step.id}.${suffix}`);
       }
     }
+  });
+
+  it('limits an execution to its slowest path of task time limits, plus an hour', () => {
+    // Four (five) steps in a chain, one hour each by default.
+    expect(definition.TimeoutSeconds).toBe(5 * 3600);
+    expect(compileWorkflow(WORKFLOW_TEMPLATES['blue-green']).TimeoutSeconds).toBe(6 * 3600);
+    // Steps side by side count once, as long as the slower one.
+    const fanOut = {
+      name: 'fan-out',
+      steps: [
+        { id: 'build', type: 'build', depends_on: [], config: {}, timeout_seconds: 600 },
+        { id: 'test', type: 'test', depends_on: ['build'], config: {}, timeout_seconds: 200 },
+        { id: 'scan', type: 'scan', depends_on: ['build'], config: {}, timeout_seconds: 300 },
+        { id: 'deploy', type: 'deploy', depends_on: ['test', 'scan'], config: {}, timeout_seconds: 900 },
+      ],
+    };
+    expect(executionTimeoutSeconds(fanOut)).toBe(600 + 300 + 900 + 3600);
   });
 
   it('refuses an invalid template', () => {
