@@ -80,7 +80,7 @@ export class DeployManagerStack extends Stack {
       removalPolicy,
     });
 
-    acknowledgeNagFindings(this, { corsEnabled: config.corsOrigins.length > 0 });
+    acknowledgeNagFindings(this);
     this.addOutputs();
   }
 

@@ -22,7 +22,7 @@ const wildcardResource = (stack: Stack, resource: string): string =>
  * that causes it and with the reason it is accepted. Anything not listed here fails the
  * synthesis (bin/app.ts) and the infra tests.
  */
-export function acknowledgeNagFindings(stack: DeployManagerStack, options: { corsEnabled: boolean }): void {
+export function acknowledgeNagFindings(stack: DeployManagerStack): void {
   for (const fn of stack.apiFunctions.functions.values()) {
     acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', XRAY);
   }
@@ -62,16 +62,6 @@ export function acknowledgeNagFindings(stack: DeployManagerStack, options: { cor
     'AwsSolutions-APIG3',
     'Every method needs a Cognito token and the stage is throttled; a WAF web ACL (billed per request) can be associated by the operator where the API faces untrusted networks.',
   );
-  if (options.corsEnabled) {
-    for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-      acknowledge(
-        stack.api.restApi.root,
-        rule,
-        'Only the CORS preflight (OPTIONS) methods are open: browsers send preflights without credentials, and they return headers only.',
-      );
-    }
-  }
-
   if (stack.users.managesPool) {
     acknowledge(
       stack.users.userPool,

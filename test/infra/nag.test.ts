@@ -4,39 +4,54 @@ import { Validations } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Synthesized, synthesize } from './synthesize';
 
-let synthesized: Synthesized;
-beforeAll(() => {
-  // cdk-nag runs inside the synthesis: an unacknowledged error-level finding throws here.
-  synthesized = synthesize();
-});
+/** The default deployment, and one with every context option that changes resources. */
+const CONTEXTS: readonly [string, Record<string, string>][] = [
+  ['default context', {}],
+  [
+    'every option set',
+    {
+      corsOrigins: 'https://console.example.com,https://ops.example.com',
+      userPoolId: 'eu-west-1_Example1',
+      alarmEmail: 'ops@example.com',
+      destroyOnRemoval: 'true',
+      logRetentionDays: '90',
+    },
+  ],
+];
 
-interface Violation {
-  readonly ruleName: string;
-  readonly severity: string;
-  readonly violatingConstructs: readonly { constructPath: string }[];
-  readonly acknowledgedId?: string;
-  readonly acknowledgedAt?: string;
-  readonly reason?: string;
-}
+describe.each(CONTEXTS)('cdk-nag AwsSolutions, %s', (_name, context) => {
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    // cdk-nag runs inside the synthesis: an unacknowledged error-level finding throws here.
+    synthesized = synthesize(context);
+  });
 
-interface PluginReport {
-  readonly pluginName: string;
-  readonly conclusion: string;
-  readonly violations: readonly Violation[];
-  readonly suppressedViolations?: readonly Violation[];
-}
+  interface Violation {
+    readonly ruleName: string;
+    readonly severity: string;
+    readonly violatingConstructs: readonly { constructPath: string }[];
+    readonly acknowledgedId?: string;
+    readonly acknowledgedAt?: string;
+    readonly reason?: string;
+  }
 
-/** CDK's policy-validation report of the synthesis (cdk-nag 3 reports through it). */
-const report = (): PluginReport => {
-  const file = join(synthesized.assembly.directory, 'validation-report.json');
-  const { pluginReports } = JSON.parse(readFileSync(file, 'utf8')) as { pluginReports: PluginReport[] };
-  const nag = pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
-  if (!nag)
-    throw new Error(`no AwsSolutions report among ${pluginReports.map((plugin) => plugin.pluginName)}`);
-  return nag;
-};
+  interface PluginReport {
+    readonly pluginName: string;
+    readonly conclusion: string;
+    readonly violations: readonly Violation[];
+    readonly suppressedViolations?: readonly Violation[];
+  }
 
-describe('cdk-nag AwsSolutions', () => {
+  /** CDK's policy-validation report of the synthesis (cdk-nag 3 reports through it). */
+  const report = (): PluginReport => {
+    const file = join(synthesized.assembly.directory, 'validation-report.json');
+    const { pluginReports } = JSON.parse(readFileSync(file, 'utf8')) as { pluginReports: PluginReport[] };
+    const nag = pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
+    if (!nag)
+      throw new Error(`no AwsSolutions report among ${pluginReports.map((plugin) => plugin.pluginName)}`);
+    return nag;
+  };
+
   it('has no unacknowledged finding, errors and warnings alike', () => {
     const unacknowledged = report().violations.map(
       (violation) =>
