@@ -5,9 +5,9 @@ export type { AslState, JsonObject, JsonValue, StateMachineDefinition } from './
 export { SUBSTITUTION_KEYS, TABLE_NAME_PLACEHOLDER, TASK_QUEUE_URL_PLACEHOLDER } from './asl';
 export {
   compileWorkflow,
-  executionTimeoutSeconds,
   DEPLOYMENT_FAILED_ERROR,
   DEPLOYMENT_STATES,
+  executionTimeoutSeconds,
   MAX_CONCURRENT_APPLICATIONS,
 } from './compiler';
 export { layerSteps, TemplateError, topologicalOrder, validateTemplate } from './dag';
