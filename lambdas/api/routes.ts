@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import {
   Application,
   ApplicationListResponse,
@@ -25,6 +26,15 @@ import {
 import { ListTasksRequest, Task, TaskListResponse } from '../domain/task';
 import { CreateVersionRequest, ListVersionsRequest, Version, VersionListResponse } from '../domain/version';
 import { defineRoute, type RouteSpec } from '../http/route';
+import { WORKFLOW_TEMPLATES } from '../workflow/templates';
+
+/** Tasks are of the types the workflow templates' steps have: a filter on another is a mistake (400). */
+const TASK_TYPES = [
+  ...new Set(
+    Object.values(WORKFLOW_TEMPLATES).flatMap((template) => template.steps.map((step) => step.type)),
+  ),
+];
+const ListTasksQuery = ListTasksRequest.extend({ type: z.enum(TASK_TYPES).optional() });
 
 export const API_PREFIX = '/api/v1';
 
@@ -265,7 +275,7 @@ export const ROUTES = {
     resource: 'tasks',
     access: 'read',
     summary: 'List tasks, newest first',
-    query: ListTasksRequest,
+    query: ListTasksQuery,
     successStatus: 200,
     response: TaskListResponse,
     errors: [503],

@@ -134,7 +134,10 @@ describe('GET /api/v1/tasks', () => {
 
   it.each([
     [{ status: 'cancelled' }, 'status'],
+    [{ type: 'nope' }, 'type'],
     [{ page_size: '0' }, 'page_size'],
+    [{ page_size: '101' }, 'page_size'],
+    [{ page: '1001' }, 'page'],
     [{ application_id: 'app_x' }, 'query'],
   ])('answers 400 naming the parameter for %o', async (query, field) => {
     const answer = await callApi(handlers.tasks, { method: 'GET', path: PATH, query });
