@@ -35,7 +35,8 @@ const ENTITY_CRUD = [
  *   Delete an item with its list counters; an environment's delete also ConditionChecks that
  *   no deployment holds its lock.
  * - deployments: the same reads; the creating transaction Puts the deployment, its tasks and
- *   the environment lock and ConditionChecks the version, environment and applications;
+ *   the environment lock, Updates the version and applications (their revision, so that a
+ *   delete racing it fails) and ConditionChecks the environment;
  *   recording the execution, failing and cancelling Update; releasing the lock Deletes.
  *   StartExecution (create, rollback) and StopExecution (cancel).
  * - tasks: reads; the retry transaction Updates the task and the deployment and Puts the

@@ -64,8 +64,9 @@ export function createApplicationService(
       return next;
     },
     async deleteApplication(id) {
-      await usage.assertUnused('application', id);
-      if (!(await applications.delete(id))) throw notFound('Application', id);
+      if (!(await applications.delete(id, () => usage.assertUnused('application', id)))) {
+        throw notFound('Application', id);
+      }
     },
   };
 }

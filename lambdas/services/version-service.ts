@@ -42,8 +42,8 @@ export function createVersionService(versions: VersionRepository, usage: UsageGu
       return version;
     },
     async deleteVersion(id) {
-      await usage.assertUnused('version', id);
-      if (!(await versions.delete(id))) throw notFound('Version', id);
+      if (!(await versions.delete(id, () => usage.assertUnused('version', id))))
+        throw notFound('Version', id);
     },
   };
 }

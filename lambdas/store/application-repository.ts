@@ -23,8 +23,11 @@ export interface ApplicationRepository {
   list(filter: ApplicationFilter): Promise<Page<Application>>;
   /** Replaces the application as it was read; 409 when another write changed it since. */
   update(previous: StoredApplication, next: Application): Promise<void>;
-  /** false when there was nothing to delete */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the application once `check` (the usage guard) has passed, unless a deployment
+   * started using it meanwhile (409); false when there was nothing to delete.
+   */
+  delete(id: string, check: () => Promise<void>): Promise<boolean>;
 }
 
 const toItem = (application: Application, revision: number): StoredItem => ({
@@ -69,11 +72,6 @@ export function createApplicationRepository(context: StoreContext): ApplicationR
         toItem(next, previous.revision + 1),
       );
     },
-    delete: async (id) => {
-      const item = await table.get(id);
-      if (!item) return false;
-      await table.remove(item);
-      return true;
-    },
+    delete: (id, check) => table.removeById(id, check),
   };
 }

@@ -115,11 +115,19 @@ const statusAttributes = (status: DeploymentStatus) => ({
 export function createDeploymentRepository(context: StoreContext): DeploymentRepository {
   const { tableName } = context;
 
+  /**
+   * The version or application must exist, and its revision moves: a delete that read it
+   * before this deployment existed then fails its revision condition instead of removing
+   * something in use (EntityTable.removeById).
+   */
   const existence = (kind: 'VERSION' | 'APPLICATION', id: string): TransactItem => ({
-    ConditionCheck: {
+    Update: {
       TableName: tableName,
       Key: entityKey(kind, id),
+      UpdateExpression: 'SET #revision = #revision + :one',
       ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#revision': 'revision' },
+      ExpressionAttributeValues: { ':one': 1 },
     },
   });
 

@@ -120,6 +120,20 @@ export class EntityTable {
   }
 
   /**
+   * Reads the item, runs `check` (the usage guard), then deletes the item as it was read:
+   * anything written to it after the read (a deployment that starts using it bumps its
+   * revision) makes the delete a 409 instead of deleting what is now in use. False when
+   * there is nothing to delete.
+   */
+  async removeById(id: string, check: () => Promise<void>): Promise<boolean> {
+    const item = await this.get(id);
+    if (!item) return false;
+    await check();
+    await this.remove(item);
+    return true;
+  }
+
+  /**
    * Deletes the item as it was read; a concurrent change in between answers 409. `guards`
    * are conditions on other items checked in the same transaction (e.g. "no deployment
    * holds this environment's lock"); when only a guard fails, its own rejection is thrown.

@@ -13,8 +13,11 @@ export interface VersionRepository {
   create(version: Version): Promise<void>;
   getById(id: string): Promise<Version | undefined>;
   list(filter: VersionFilter): Promise<Page<Version>>;
-  /** false when there was nothing to delete */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the version once `check` (the usage guard) has passed, unless a deployment
+   * started using it meanwhile (409); false when there was nothing to delete.
+   */
+  delete(id: string, check: () => Promise<void>): Promise<boolean>;
 }
 
 const toItem = (version: Version, revision: number): StoredItem => ({
@@ -36,11 +39,6 @@ export function createVersionRepository(context: StoreContext): VersionRepositor
     },
     list: (filter) =>
       listPage(context, ENTITY.version, { repository: filter.repository }, filter, fromItem, true),
-    delete: async (id) => {
-      const item = await table.get(id);
-      if (!item) return false;
-      await table.remove(item);
-      return true;
-    },
+    delete: (id, check) => table.removeById(id, check),
   };
 }

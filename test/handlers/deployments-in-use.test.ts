@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { createApplicationsHandler } from '../../lambdas/api/applications';
 import { createEnvironmentsHandler } from '../../lambdas/api/environments';
 import { ErrorResponse } from '../../lambdas/api/error-response';
+import { createVersionsHandler } from '../../lambdas/api/versions';
 import { nowTimestamp } from '../../lambdas/domain/common';
+import { createApplicationService } from '../../lambdas/services/application-service';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
+import { createVersionService } from '../../lambdas/services/version-service';
 import { type ApiAnswer, callApi, DEPLOYER } from '../support/api-events';
 import { useTestTable } from '../support/dynamodb';
 import { deploymentWorld, requestFor, type Scene } from '../support/fake-workflows';
@@ -114,5 +118,51 @@ describe('DELETE of what an unfinished deployment uses', () => {
     expect(error.details).toEqual({ deployment_id: deployment.id });
     expect(await repositories.environments.getById(setting.environment.id)).toBeDefined();
     expect(await repositories.deployments.lockHolder(setting.environment.id)).toBe(deployment.id);
+  });
+
+  it('keeps a version or application that a deployment started to use after the delete read it', async () => {
+    /** A usage guard that finds nothing in use, while a deployment of `setting` is created right then. */
+    const racing = (setting: Scene) => {
+      const created: string[] = [];
+      const guard = {
+        assertUnused: async () => {
+          created.push((await world.deploy(requestFor(setting))).id);
+        },
+      };
+      return { guard, created };
+    };
+
+    const first = await world.scene(1);
+    const versionRace = racing(first);
+    const blindVersions = createVersionsHandler(
+      createVersionService(repositories.versions, versionRace.guard),
+    );
+    const versionPath = `/api/v1/versions/${first.version.id}`;
+    expectError(await callApi(blindVersions, { method: 'DELETE', path: versionPath }), 409, 'CONFLICT');
+    expect(versionRace.created).toHaveLength(1);
+    expect(await repositories.versions.getById(first.version.id)).toBeDefined();
+    // Asked again, the real guard names the deployment.
+    const again = expectError(
+      await remove({ handler: handlers.versions, path: versionPath }),
+      409,
+      'CONFLICT',
+    );
+    expect(again.details).toEqual({ deployment_id: versionRace.created[0] });
+
+    const second = await world.scene(1);
+    const [application] = second.applications;
+    if (!application) throw new Error('one application expected');
+    const applicationRace = racing(second);
+    const blindApplications = createApplicationsHandler(
+      createApplicationService(repositories.applications, applicationRace.guard),
+    );
+    const applicationPath = `/api/v1/applications/${application.id}`;
+    expectError(
+      await callApi(blindApplications, { method: 'DELETE', path: applicationPath }),
+      409,
+      'CONFLICT',
+    );
+    expect(applicationRace.created).toHaveLength(1);
+    expect(await repositories.applications.getById(application.id)).toBeDefined();
   });
 });
