@@ -5,11 +5,20 @@ import { ApiError, type FieldIssue, validationError } from './errors';
 /** Largest JSON body accepted; API Gateway's own limit is far higher. */
 export const MAX_BODY_BYTES = 128 * 1024;
 
+/**
+ * One issue per offending field: the wrong type when the value has one (zod goes on to check
+ * the length of a string given for an array, which only confuses), else the first broken rule.
+ */
 export function issuesOf(error: z.ZodError, location: 'body' | 'query'): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join('.') : location,
-    message: issue.message,
-  }));
+  const byField = new Map<string, z.core.$ZodIssue>();
+  for (const issue of error.issues) {
+    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : location;
+    const known = byField.get(field);
+    if (known === undefined || (issue.code === 'invalid_type' && known.code !== 'invalid_type')) {
+      byField.set(field, issue);
+    }
+  }
+  return [...byField].map(([field, issue]) => ({ field, message: issue.message }));
 }
 
 export function parseJsonBody(event: APIGatewayProxyEvent): unknown {

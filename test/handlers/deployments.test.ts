@@ -376,12 +376,18 @@ describe('POST /api/v1/deployments rejected', () => {
       [{ strategy: 'canary' }, ['strategy']],
       [{ colour: 'blue' }, ['body']],
       [{ version_id: '' }, ['version_id']],
+      // a string where the list belongs: one message, about the type
+      [{ application_ids: 'app_x' }, ['application_ids']],
     ];
     for (const [override, fields] of cases) {
       const answer = await post({ ...requestFor(setting), ...override });
       expectError(answer, 400, 'VALIDATION_ERROR');
       expect(fieldsOf(answer)).toEqual(fields);
     }
+    const wrongType = await post({ ...requestFor(setting), application_ids: 'app_x' });
+    expect(ErrorResponse.parse(wrongType.body).error.details).toEqual([
+      { field: 'application_ids', message: expect.stringMatching(/expected array/) },
+    ]);
     const empty = await post({});
     expect(fieldsOf(empty)).toEqual(['application_ids', 'environment_id', 'version_id']);
     const malformed = await callApi(world.handlers.deployments, { method: 'POST', path: PATH, rawBody: '{' });
