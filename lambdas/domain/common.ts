@@ -30,9 +30,20 @@ export const MAX_PAGE_SIZE = 100;
 /** Page-number paging reads past the skipped items, so how deep a page may go is bounded. */
 export const MAX_PAGE = 1_000;
 
+/** A whole number from the query string, with one message whatever is wrong with it. */
+const queryInteger = (name: string, max: number, fallback: number) => {
+  const message = `${name} must be a whole number from 1 to ${max}`;
+  return z.coerce
+    .number({ error: message })
+    .int({ error: message })
+    .min(1, { error: message })
+    .max(max, { error: message })
+    .default(fallback);
+};
+
 const paginationShape = {
-  page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
-  page_size: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
+  page: queryInteger('page', MAX_PAGE, 1),
+  page_size: queryInteger('page_size', MAX_PAGE_SIZE, 20),
 };
 
 /** A list's query string: its filters plus `page` / `page_size`; unknown parameters are rejected. */
