@@ -98,7 +98,8 @@ export const GATEWAY_ERRORS: readonly GatewayError[] = [
   // 429 stays 429: a client over the stage's rate is not a server error and must not page anyone.
   { type: ResponseType.THROTTLED, status: '429', code: 'TOO_MANY_REQUESTS' },
   { type: ResponseType.QUOTA_EXCEEDED, status: '429', code: 'TOO_MANY_REQUESTS' },
-  // The function did not answer in time: the request may or may not have taken effect.
+  // Past API Gateway's 29 s integration limit (the functions' own 10 s timeout comes first, as a
+  // 502): the request may or may not have taken effect.
   { type: ResponseType.INTEGRATION_TIMEOUT, status: '504', code: 'SERVICE_UNAVAILABLE' },
   { type: ResponseType.DEFAULT_4XX, status: undefined, code: 'BAD_REQUEST' },
   // A function crash, an authorizer or configuration fault (500, 502, 504): no detail leaks.
@@ -172,6 +173,9 @@ export class DeployManagerApi extends Construct {
           }
         : {}),
     });
+
+    // The stack's own ApiUrl output (with /api/v1) replaces CDK's stage-root endpoint output.
+    this.restApi.node.tryRemoveChild('Endpoint');
 
     // API Gateway writes execution logs to this fixed name, creating the group itself (kept
     // forever) unless it exists before the stage.

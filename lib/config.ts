@@ -6,7 +6,7 @@ import type { Node } from 'constructs';
  * and checked once. A wrong value fails the synthesis with the key's name.
  */
 export interface DeployManagerConfig {
-  /** `destroyOnRemoval=true`: the table and the log groups go with the stack (development only) */
+  /** `destroyOnRemoval=true`: the table, user pool, log groups and alarm key go with the stack (development only) */
   readonly destroyOnRemoval: boolean;
   /** `userPoolId=eu-west-1_abc`: use this existing Cognito user pool instead of creating one */
   readonly userPoolId: string | undefined;

@@ -123,6 +123,7 @@ export class Observability extends Construct {
       metric: queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Minimum' }),
       threshold: 0,
       evaluationPeriods: ALARM_THRESHOLDS.taskQueueWaitingPeriods,
+      datapointsToAlarm: ALARM_THRESHOLDS.taskQueueWaitingPeriods,
       description: `Task messages have waited ${ALARM_THRESHOLDS.taskQueueWaitingPeriods * 5} minutes without a break: no agent is taking work, or too few for the load.`,
     });
     this.alarm('TaskQueueStale', {
