@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { TASK_QUEUE } from '../lambdas/agent-protocol/task-queue';
 
 /**
  * How long a received task message stays hidden from other agents. Whether a running task
@@ -12,10 +13,10 @@ import { Construct } from 'constructs';
  * heartbeat never loses its message, while a crashed agent's message (or one no agent can
  * parse) comes back within 15 minutes, and after MAX_RECEIVE_COUNT receives goes to the DLQ.
  */
-export const TASK_VISIBILITY_TIMEOUT = Duration.minutes(15);
+export const TASK_VISIBILITY_TIMEOUT = Duration.seconds(TASK_QUEUE.visibilityTimeoutSeconds);
 
 /** Receives before a message goes to the DLQ: enough to ride out agent crashes and restarts. */
-export const MAX_RECEIVE_COUNT = 5;
+export const MAX_RECEIVE_COUNT = TASK_QUEUE.maxReceiveCount;
 
 export class TaskQueue extends Construct {
   readonly queue: Queue;
@@ -39,7 +40,7 @@ export class TaskQueue extends Construct {
       // task has timed out and its token is dead.
       retentionPeriod: Duration.days(4),
       // Agents long-poll; a 20 s wait makes their empty receives cheap.
-      receiveMessageWaitTime: Duration.seconds(20),
+      receiveMessageWaitTime: Duration.seconds(TASK_QUEUE.receiveWaitSeconds),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -1,4 +1,5 @@
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { TASK_QUEUE } from '../lambdas/agent-protocol/task-queue';
 import { LOCAL_REGION } from './local-aws';
 
 export interface SqsLocalOptions {
@@ -7,9 +8,9 @@ export interface SqsLocalOptions {
   readonly region?: string;
   readonly taskQueueName?: string;
   readonly deadLetterQueueName?: string;
-  /** Receives before SQS moves a message to the DLQ; 5 as in the stack. */
+  /** Receives before SQS moves a message to the DLQ; as in the stack unless a test says otherwise. */
   readonly maxReceiveCount?: number;
-  /** Seconds a received task stays invisible to other agents. */
+  /** Seconds a received task stays invisible to other agents; as in the stack unless a test says otherwise. */
   readonly visibilityTimeoutSeconds?: number;
 }
 
@@ -26,7 +27,6 @@ export interface SqsLocal {
 }
 
 export const DEFAULT_TASK_QUEUE_NAME = 'deploy-manager-tasks';
-export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
 /**
  * Starts fauxqs (an in-process SQS emulator speaking the real protocol) with the task
@@ -45,11 +45,9 @@ export async function startSqsLocal(options: SqsLocalOptions): Promise<SqsLocal>
       attributes: {
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: deadLetterQueue.queueArn,
-          maxReceiveCount: options.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+          maxReceiveCount: options.maxReceiveCount ?? TASK_QUEUE.maxReceiveCount,
         }),
-        ...(options.visibilityTimeoutSeconds === undefined
-          ? {}
-          : { VisibilityTimeout: String(options.visibilityTimeoutSeconds) }),
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? TASK_QUEUE.visibilityTimeoutSeconds),
       },
     });
     return {

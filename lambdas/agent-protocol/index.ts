@@ -8,6 +8,7 @@ export {
   TASK_MESSAGE_PROTOCOL_VERSION,
   TaskMessageV1,
 } from './task-message';
+export { TASK_QUEUE } from './task-queue';
 export {
   heartbeatIntervalMs,
   MAX_CAUSE_LENGTH,

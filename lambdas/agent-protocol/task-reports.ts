@@ -73,4 +73,4 @@ export function taskHeartbeatRequest(message: Pick<TaskMessageV1, 'task_token'>)
 
 /** How often to heartbeat: a third of the allowance, so two beats may be lost. */
 export const heartbeatIntervalMs = (message: Pick<TaskMessageV1, 'heartbeat_seconds'>): number =>
-  Math.max(1000, Math.floor((message.heartbeat_seconds * 1000) / 3));
+  Math.max(100, Math.floor((message.heartbeat_seconds * 1000) / 3));

@@ -5,8 +5,9 @@ import { useSqsLocal } from '../support/sqs';
 describe('the local SQS (fauxqs) with the task queue and its dead-letter queue', () => {
   const sqs = useSqsLocal();
 
-  it('creates the task queue with a RedrivePolicy to its DLQ after 5 receives', () => {
+  it('creates the task queue as the stack does: 15-minute visibility, DLQ after 5 receives', () => {
     const attributes = sqs.local.server.inspectQueue('deploy-manager-tasks')?.attributes;
+    expect(attributes?.VisibilityTimeout).toBe('900');
     expect(JSON.parse(attributes?.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: sqs.local.deadLetterQueueArn,
       maxReceiveCount: 5,

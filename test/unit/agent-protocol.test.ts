@@ -71,6 +71,8 @@ describe('agent reports', () => {
     });
     expect(taskHeartbeatRequest(parsed)).toEqual({ taskToken: message.task_token });
     expect(heartbeatIntervalMs(parsed)).toBe(40_000);
+    // a one-second allowance still leaves room for two lost beats
+    expect(heartbeatIntervalMs({ heartbeat_seconds: 1 })).toBe(333);
   });
 
   it('keeps outputs within the 256 KB Step Functions accepts', () => {
