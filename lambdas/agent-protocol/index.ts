@@ -8,6 +8,7 @@ export {
   TASK_MESSAGE_PROTOCOL_VERSION,
   TaskMessageV1,
 } from './task-message';
+export { parseTaskPayload, TaskPayloadV1 } from './task-payload';
 export { TASK_QUEUE } from './task-queue';
 export {
   heartbeatIntervalMs,

@@ -20,7 +20,8 @@ export interface PayloadSources {
  * What the agent needs for one task: the template step's config, overridden by the
  * application's and then the environment's config, plus the coordinates of all three.
  * Credentials never travel, at any depth; `secret_keys` names where they were so the agent can use the
- * credentials it holds for that environment.
+ * credentials it holds for that environment. Agents read it as TaskPayloadV1
+ * (lambdas/agent-protocol/task-payload.ts); the handler tests parse every payload with it.
  */
 export function buildTaskPayload(sources: PayloadSources): Record<string, unknown> {
   const { step, application, environment, version } = sources;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TaskPayloadV1 } from '../../lambdas/agent-protocol';
 import { ErrorResponse } from '../../lambdas/api/error-response';
 import { nowTimestamp } from '../../lambdas/domain/common';
 import {
@@ -235,8 +236,17 @@ describe('POST /api/v1/deployments', () => {
       for (const [stepId, entry] of Object.entries(application.tasks)) {
         const task = tasks.find((each) => each.id === entry.task_id);
         expect(task).toMatchObject({ application_id: application.application_id, step_id: stepId });
-        // the agent gets exactly the payload the task record shows
+        // the agent gets exactly the payload the task record shows, in the protocol's shape
         expect(entry.payload).toEqual(JSON.parse(task?.payload ?? 'null'));
+        const payload = TaskPayloadV1.parse(entry.payload);
+        const source = setting.applications.find((each) => each.id === application.application_id);
+        expect(payload).toMatchObject({
+          step: stepId,
+          type: task?.type,
+          application: { id: application.application_id, name: source?.name },
+          environment: { id: setting.environment.id, name: setting.environment.name },
+          version: { id: setting.version.id, git_tag: setting.version.git_tag },
+        });
       }
     }
     expect(metrics.created.at(-1)).toBe('standard');
