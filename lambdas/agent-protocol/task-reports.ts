@@ -6,8 +6,13 @@ import type { TaskMessageV1 } from './task-message';
  * three SFN calls (plain objects: pass them to SendTaskSuccess/Failure/HeartbeatCommand).
  */
 
-/** Step Functions' limit on a SendTaskSuccess output (UTF-8 bytes). */
-export const MAX_TASK_OUTPUT_BYTES = 262_144;
+/**
+ * Largest SendTaskSuccess output (UTF-8 bytes) the workflow can carry. Step Functions takes
+ * up to 256 KiB, but the output joins the execution's state, which holds 256 KiB in all
+ * next to the deployment's input (up to 192 KiB, MAX_EXECUTION_INPUT_BYTES); a state over the
+ * limit fails the whole execution with States.DataLimitExceeded, which no Catch can handle.
+ */
+export const MAX_TASK_OUTPUT_BYTES = 32 * 1024;
 export const MAX_ERROR_LENGTH = 256;
 export const MAX_CAUSE_LENGTH = 32_768;
 
@@ -22,8 +27,8 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /**
  * The task's result: any JSON object (e.g. `{"image": "org/app:v1.0.0"}`), stored as the
- * task's `result` text. Keep it small: it also travels through the execution's state, which
- * holds 256 KiB in all.
+ * task's `result` text; at most MAX_TASK_OUTPUT_BYTES (32 KiB): keep logs and reports
+ * elsewhere and return their URLs.
  */
 export const TaskSuccessOutput = z
   .record(z.string(), z.json())

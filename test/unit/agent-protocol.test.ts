@@ -75,8 +75,9 @@ describe('agent reports', () => {
     expect(heartbeatIntervalMs({ heartbeat_seconds: 1 })).toBe(333);
   });
 
-  it('keeps outputs within the 256 KB Step Functions accepts', () => {
-    expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(256 * 1024) }).success).toBe(false);
+  it('keeps outputs within 32 KiB, so that they fit in the execution state next to the input', () => {
+    expect(MAX_TASK_OUTPUT_BYTES).toBe(32 * 1024);
+    expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(32 * 1024) }).success).toBe(false);
     expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(MAX_TASK_OUTPUT_BYTES - 20) }).success).toBe(true);
     expect(TaskSuccessOutput.safeParse({ log: 'x'.repeat(1000) }).success).toBe(true);
     expect(TaskSuccessOutput.safeParse(['not', 'an', 'object']).success).toBe(false);
