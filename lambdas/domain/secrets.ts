@@ -22,14 +22,31 @@ const SECRET_FRAGMENTS = [
   'signingkey',
   'encryptionkey',
   'clientcert',
+  'clientkey',
   'connectionstring',
+  'authorization',
+  'privkey',
+  'dockerconfig',
+  'oauth',
 ];
 
 /**
  * Whole words that make a key a secret (`token`, `github_token`, `authToken`) but would
  * give false alarms as fragments (`tokenizer`, `patch`, `author`).
  */
-const SECRET_WORDS = new Set(['token', 'tokens', 'auth', 'pat', 'jwt', 'bearer', 'cookie', 'dsn', 'pem']);
+const SECRET_WORDS = new Set([
+  'token',
+  'tokens',
+  'auth',
+  'pat',
+  'jwt',
+  'bearer',
+  'cookie',
+  'dsn',
+  'pem',
+  'pwd',
+  'pw',
+]);
 
 /** `privateKey`, `private-key`, `PRIVATE_KEY` → ['private', 'key'] */
 function wordsOf(key: string): string[] {
@@ -54,8 +71,20 @@ export function isSecretConfigKey(key: string): boolean {
   );
 }
 
-/** PEM private keys and kubeconfig client keys, which people paste under innocent names (`tls_key`). */
-const SECRET_VALUE_PATTERNS = [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, /client-key-data\s*:/];
+/**
+ * Credential material people paste under innocent names (`tls_key`, `DATABASE_URL`,
+ * `header`): PEM private keys, kubeconfig client keys, URLs with a password in them,
+ * HTTP authorization values, and the token formats of common forges and chat tools.
+ */
+const SECRET_VALUE_PATTERNS = [
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/,
+  /client-key-data"?\s*:/,
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+:[^\s/@]+@/i,
+  /^\s*(bearer|basic)\s+\S{8,}/i,
+  /\bgh[pousr]_[A-Za-z0-9]{30,}/,
+  /\bglpat-[A-Za-z0-9_-]{20,}/,
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}/,
+];
 
 /** Whether a config value is credential material whatever its key is called. */
 export function isSecretConfigValue(value: unknown): boolean {

@@ -39,6 +39,16 @@ describe('isSecretConfigKey', () => {
     'access_key',
     'AWS_ACCESS_KEY_ID',
     'secret_access_key',
+    'Authorization',
+    'authorization_header',
+    'DB_PWD',
+    'db_pw',
+    'client_key',
+    'privKey',
+    'dockerconfigjson',
+    '.dockerconfigjson',
+    'oauth',
+    'oauth_client',
   ])('%s is a secret', (key) => {
     expect(isSecretConfigKey(key)).toBe(true);
   });
@@ -64,9 +74,33 @@ describe('isSecretConfigValue / isSecretConfigEntry', () => {
   it('recognises private keys and kubeconfig client keys under any name', () => {
     expect(isSecretConfigValue(PEM)).toBe(true);
     expect(isSecretConfigValue('users:\n- user:\n    client-key-data: LS0tLS1C')).toBe(true);
+    expect(isSecretConfigValue('{"client-key-data": "LS0tLS1C"}')).toBe(true);
     expect(isSecretConfigValue('-----BEGIN CERTIFICATE-----')).toBe(false);
     expect(isSecretConfigValue(8080)).toBe(false);
     expect(isSecretConfigEntry('tls_key', PEM)).toBe(true);
+  });
+
+  it.each([
+    'postgres://app:s3cret@db.internal:5432/app',
+    'https://deploy:hunter22@registry.example.com',
+    'Bearer eyJhbGciOiJSUzI1NiJ9.payload.signature',
+    'Basic ZGVwbG95Omh1bnRlcjI=',
+    'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+    'glpat-abcdefghijklmnopqrstu',
+    'xoxb-1234567890-abcdefghij',
+  ])('recognises %s as credential material under any name', (value) => {
+    expect(isSecretConfigValue(value)).toBe(true);
+  });
+
+  it.each([
+    'https://github.com/org/repo',
+    'postgres://db.internal:5432/app',
+    'https://user@example.com/path',
+    'basic',
+    'v1.2.3',
+    'mailto:ops@example.com',
+  ])('leaves %s alone', (value) => {
+    expect(isSecretConfigValue(value)).toBe(false);
   });
 
   it('treats the marker as a secret entry, so a stored secret never travels as its placeholder', () => {
