@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigMap, listQuery, listResponse, RepositoryUrl, Text, Timestamp } from './common';
+import { isSecretConfigEntry } from './secrets';
 
 export const Application = z
   .object({
@@ -16,13 +17,30 @@ export type Application = z.infer<typeof Application>;
 
 const ApplicationType = Text(64).regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _');
 
+/**
+ * An application's config is shown to every reader and sent to agents, so it takes no
+ * credentials: those belong in an environment's config (write-only) or the agent's own store.
+ */
+const ApplicationConfig = ConfigMap.superRefine((config, context) => {
+  for (const [key, value] of Object.entries(config)) {
+    if (isSecretConfigEntry(key, value)) {
+      context.addIssue({
+        code: 'custom',
+        path: [key],
+        message:
+          "looks like a credential: an application's config is visible to every reader; put it in the environment's config (write-only) or the agent's own store",
+      });
+    }
+  }
+});
+
 export const CreateApplicationRequest = z
   .strictObject({
     name: Text(128),
     // part of the by-repository list partition key, hence bounded in bytes like a version's
     repository: RepositoryUrl,
     type: ApplicationType,
-    config: ConfigMap.default({}),
+    config: ApplicationConfig.default({}),
   })
   .meta({ id: 'CreateApplicationRequest' });
 export type CreateApplicationRequest = z.infer<typeof CreateApplicationRequest>;
@@ -32,7 +50,7 @@ export const UpdateApplicationRequest = z
   .strictObject({
     name: Text(128),
     type: ApplicationType,
-    config: ConfigMap,
+    config: ApplicationConfig,
   })
   .meta({ id: 'UpdateApplicationRequest' });
 export type UpdateApplicationRequest = z.infer<typeof UpdateApplicationRequest>;

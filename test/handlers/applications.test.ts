@@ -115,6 +115,23 @@ describe('POST /api/v1/applications', () => {
     expect(fieldsOf(empty)).toEqual(['name', 'repository', 'type']);
   });
 
+  it('refuses credentials in config, on create and on PUT, without echoing them', async () => {
+    const secret = 'SENTINEL-app-secret-77c1';
+    const answer = await create({
+      config: { port: '8080', db_password: secret, DATABASE_URL: `postgres://a:${secret}@db` },
+    });
+    expect(answer.status).toBe(400);
+    expect(fieldsOf(answer)).toEqual(['config.DATABASE_URL', 'config.db_password']);
+    expect(JSON.stringify(answer.body)).not.toContain(secret);
+    const application = await created();
+    const replaced = await put(application.id, { ...update, config: { github_token: secret } });
+    expect(replaced.status).toBe(400);
+    expect(fieldsOf(replaced)).toEqual(['config.github_token']);
+    expect((await callApi(handler, { method: 'GET', path: `${PATH}/${application.id}` })).body).toEqual(
+      application,
+    );
+  });
+
   it('refuses a repository URL over the key size budget instead of failing the write', async () => {
     const answer = await create({ repository: `https://example.com/${'é'.repeat(600)}` });
     expect(answer.status).toBe(400);

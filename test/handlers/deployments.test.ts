@@ -300,7 +300,28 @@ describe('secrets in deployments', () => {
 
   it('sends no secret value anywhere: only their keys, in payload.secret_keys', async () => {
     const version = await seedVersion();
-    const application = await seedApplication({ config: { port: '8080', github_token: TOKEN } });
+    // The API refuses a credential in an application's config (400); one written by an older
+    // version or another tool must still not travel.
+    const refused = await callApi(world.handlers.applications, {
+      method: 'POST',
+      path: '/api/v1/applications',
+      body: {
+        name: 'leaky',
+        repository: 'https://github.com/org/leaky',
+        type: 'microservice',
+        config: { github_token: TOKEN },
+      },
+      claims: ADMIN,
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).not.toContain(TOKEN);
+    const seeded = await seedApplication({ config: { port: '8080' } });
+    const application = {
+      ...seeded,
+      id: newId('application'),
+      config: { port: '8080', github_token: TOKEN },
+    };
+    await repositories.applications.create(application);
     const flat = await seedEnvironment({
       config: { cluster: 'prod', kubeconfig: KUBECONFIG, db_password: DB_PASSWORD },
     });
