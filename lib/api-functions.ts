@@ -39,8 +39,8 @@ const ENTITY_CRUD = [
  *   delete racing it fails) and ConditionChecks the environment;
  *   recording the execution, failing and cancelling Update; releasing the lock Deletes.
  *   StartExecution (create, rollback) and StopExecution (cancel).
- * - tasks: reads; the retry transaction Updates the task and the deployment and Puts the
- *   lock; a workflow that cannot be resumed Updates both back to failed and Deletes the lock
+ * - tasks: reads; the retry transaction Updates the task and the deployment, Puts the lock
+ *   and checks the version, applications and environment as creation does; a workflow that cannot be resumed Updates both back to failed and Deletes the lock
  *   (ConditionChecking the deployment finished when a cancel got there first).
  *   StartExecution (the resumed execution) only.
  *

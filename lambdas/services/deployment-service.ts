@@ -48,7 +48,8 @@ export interface DeploymentServiceDependencies {
 /** The result JSON a task gets when its deployment ends without it running. */
 export const taskAbortResult = (error: string, cause: string): string => JSON.stringify({ error, cause });
 
-function rejectionError(rejection: CreateRejection): ApiError {
+/** The API error for a deployment that cannot be created, or resumed, now. */
+export function rejectionError(rejection: CreateRejection): ApiError {
   switch (rejection.reason) {
     case 'environment-busy':
       return conflict(

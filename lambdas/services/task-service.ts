@@ -5,7 +5,7 @@ import { ApiError, conflict, notFound } from '../http/errors';
 import type { DeploymentRepository } from '../store/deployment-repository';
 import type { TaskRepository } from '../store/task-repository';
 import type { BusinessMetrics } from './business-metrics';
-import { taskAbortResult } from './deployment-service';
+import { rejectionError, taskAbortResult } from './deployment-service';
 import type { RequestContext } from './request-context';
 
 export interface TaskService {
@@ -80,13 +80,10 @@ export function createTaskService(dependencies: TaskServiceDependencies): TaskSe
       }
       const at = nowTimestamp();
       const rejection = await deployments.resume(record, task, at);
-      if (rejection?.rejected === 'environment-busy') {
-        throw conflict(
-          `Environment ${deployment.environment_id} has another unfinished deployment${rejection.holder ? ` (${rejection.holder})` : ''}`,
-          { deployment_id: rejection.holder ?? null },
-        );
+      if (rejection?.reason === 'changed') {
+        throw conflict(`Task ${id} or its deployment changed meanwhile; read them again`);
       }
-      if (rejection) throw conflict(`Task ${id} or its deployment changed meanwhile; read them again`);
+      if (rejection) throw rejectionError(rejection);
 
       try {
         const executionArn = await workflows.start(

@@ -40,14 +40,20 @@ export interface DeploymentRecord {
 }
 
 /** Why a deployment could not be written; the service turns each into its API error. */
-export type CreateRejection =
-  | { readonly reason: 'environment-busy'; readonly deploymentId: string | undefined }
+/** Why the version, environment or applications of a deployment cannot be deployed now. */
+export type TargetRejection =
   | {
       readonly reason: 'missing';
       readonly kind: 'version' | 'environment' | 'application';
       readonly id: string;
     }
   | { readonly reason: 'environment-inactive'; readonly id: string };
+
+export type CreateRejection =
+  | { readonly reason: 'environment-busy'; readonly deploymentId: string | undefined }
+  | TargetRejection;
+
+export type ResumeRejection = CreateRejection | { readonly reason: 'changed' };
 
 export interface NewDeployment {
   readonly record: DeploymentRecord;
@@ -74,13 +80,11 @@ export interface DeploymentRepository {
   failUnfinishedTasks(tasks: readonly Task[], result: string, at: string): Promise<void>;
   /**
    * Retry: the failed task back to `pending`, its failed deployment back to `running`, the
-   * environment lock taken again, the resume counter moved on, all or nothing.
+   * environment lock taken again, the resume counter moved on, all or nothing; and, as when
+   * it was created, only while its version and applications exist and its environment is
+   * active (an admin may have retired them since).
    */
-  resume(
-    record: DeploymentRecord,
-    task: Task,
-    at: string,
-  ): Promise<{ readonly rejected: 'environment-busy' | 'changed'; readonly holder?: string } | undefined>;
+  resume(record: DeploymentRecord, task: Task, at: string): Promise<ResumeRejection | undefined>;
 }
 
 export const deploymentItem = (record: DeploymentRecord): Record<string, unknown> => ({
@@ -131,6 +135,45 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
     },
   });
 
+  /** What must hold for a deployment to run: its version, active environment and applications. */
+  const targetChecks = (deployment: Deployment): TransactItem[] => [
+    existence(ENTITY.version, deployment.version_id),
+    {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: entityKey(ENTITY.environment, deployment.environment_id),
+        ConditionExpression: 'attribute_exists(pk) AND is_active = :true',
+        ExpressionAttributeValues: { ':true': true },
+      },
+    },
+    ...deployment.application_ids.map((id) => existence(ENTITY.application, id)),
+  ];
+
+  /** Which of targetChecks(deployment) failed, from its index among them. */
+  const targetRejection = async (
+    deployment: Deployment,
+    index: number,
+  ): Promise<TargetRejection | undefined> => {
+    if (index === 0) return { reason: 'missing', kind: 'version', id: deployment.version_id };
+    if (index === 1) {
+      // One check covers "exists" and "is active"; a read tells which failed (deleted meanwhile → 404).
+      const { Item } = await context.client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: entityKey(ENTITY.environment, deployment.environment_id),
+          ConsistentRead: true,
+        }),
+      );
+      return Item
+        ? { reason: 'environment-inactive', id: deployment.environment_id }
+        : { reason: 'missing', kind: 'environment', id: deployment.environment_id };
+    }
+    const application = deployment.application_ids[index - 2];
+    return application === undefined
+      ? undefined
+      : { reason: 'missing', kind: 'application', id: application };
+  };
+
   const lockHolder = async (environmentId: string): Promise<string | undefined> => {
     const { Item } = await context.client.send(
       new GetCommand({ TableName: tableName, Key: environmentLockKey(environmentId), ConsistentRead: true }),
@@ -141,7 +184,6 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
   return {
     async create({ record, tasks }) {
       const { deployment } = record;
-      const applicationChecks = deployment.application_ids.map((id) => existence(ENTITY.application, id));
       const items: TransactItem[] = [
         {
           Put: {
@@ -150,16 +192,7 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
-        existence(ENTITY.version, deployment.version_id),
-        {
-          ConditionCheck: {
-            TableName: tableName,
-            Key: entityKey(ENTITY.environment, deployment.environment_id),
-            ConditionExpression: 'attribute_exists(pk) AND is_active = :true',
-            ExpressionAttributeValues: { ':true': true },
-          },
-        },
-        ...applicationChecks,
+        ...targetChecks(deployment),
         {
           Put: {
             TableName: tableName,
@@ -181,22 +214,8 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
             deploymentId: await lockHolder(deployment.environment_id),
           };
         }
-        if (first === 1) return { reason: 'missing', kind: 'version', id: deployment.version_id };
-        if (first === 2) {
-          // One check covers "exists" and "is active"; a read tells which failed (deleted meanwhile → 404).
-          const { Item } = await context.client.send(
-            new GetCommand({
-              TableName: tableName,
-              Key: entityKey(ENTITY.environment, deployment.environment_id),
-              ConsistentRead: true,
-            }),
-          );
-          return Item
-            ? { reason: 'environment-inactive', id: deployment.environment_id }
-            : { reason: 'missing', kind: 'environment', id: deployment.environment_id };
-        }
-        const application = first === undefined ? undefined : deployment.application_ids[first - 3];
-        if (application !== undefined) return { reason: 'missing', kind: 'application', id: application };
+        const target = first === undefined ? undefined : await targetRejection(deployment, first - 1);
+        if (target) return target;
         throw error;
       }
     },
@@ -351,16 +370,23 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
                   ExpressionAttributeValues: { ':deployment': deployment.id },
                 },
               },
+              ...targetChecks(deployment),
             ],
           }),
         );
         return undefined;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        if (failedConditions(error).includes(2)) {
-          return { rejected: 'environment-busy', holder: await lockHolder(deployment.environment_id) };
+        const failed = failedConditions(error);
+        if (failed.includes(2)) {
+          return { reason: 'environment-busy', deploymentId: await lockHolder(deployment.environment_id) };
         }
-        return { rejected: 'changed' };
+        const target = failed.find((index) => index >= 3);
+        return (
+          (target === undefined ? undefined : await targetRejection(deployment, target - 3)) ?? {
+            reason: 'changed',
+          }
+        );
       }
     },
   };

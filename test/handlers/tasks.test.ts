@@ -383,6 +383,46 @@ describe('POST /api/v1/tasks/{id}/retry', () => {
   });
 });
 
+describe('retrying what an admin has since retired', () => {
+  it('answers 409 for a deactivated environment and 404 for a deleted version, changing nothing', async () => {
+    const inactive = await failedDeployment(1, 'deploy');
+    const environmentPath = `/api/v1/environments/${inactive.setting.environment.id}`;
+    const { id: _id, created_at: _c, updated_at: _u, ...fields } = inactive.setting.environment;
+    const deactivated = await callApi(world.handlers.environments, {
+      method: 'PUT',
+      path: environmentPath,
+      body: { ...fields, is_active: false },
+      claims: ADMIN,
+    });
+    expect(deactivated.status).toBe(200);
+    const started = workflows.started.length;
+    const refused = await retry(inactive.failed.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      error: { code: 'CONFLICT', message: `Environment ${inactive.setting.environment.id} is not active` },
+    });
+    expect(await task(inactive.failed.id)).toMatchObject({ status: 'failed' });
+    expect(await deployment(inactive.created.id)).toMatchObject({ status: 'failed' });
+    expect(await lockHolder(inactive.setting.environment.id)).toBeUndefined();
+    expect(workflows.started).toHaveLength(started);
+
+    const deleted = await failedDeployment(1, 'deploy');
+    const versionPath = `/api/v1/versions/${deleted.setting.version.id}`;
+    expect(
+      (await callApi(world.handlers.versions, { method: 'DELETE', path: versionPath, claims: ADMIN })).status,
+    ).toBe(200);
+    const startedBeforeGone = workflows.started.length;
+    const gone = await retry(deleted.failed.id);
+    expect(gone.status).toBe(404);
+    expect(gone.body).toMatchObject({
+      error: { code: 'NOT_FOUND', details: { id: deleted.setting.version.id } },
+    });
+    expect(await task(deleted.failed.id)).toMatchObject({ status: 'failed' });
+    expect(await lockHolder(deleted.setting.environment.id)).toBeUndefined();
+    expect(workflows.started).toHaveLength(startedBeforeGone);
+  });
+});
+
 describe('roles', () => {
   it('lets any signed-in caller read tasks, only deployers and admins retry, and answers 401 without a token', async () => {
     const { created, failed } = await failedDeployment(1, 'build');
