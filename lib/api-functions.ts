@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES } from '../lambdas/api/routes';
+import { API_CLIENT_ID_VARIABLE } from '../lambdas/http/auth';
 import { CORS_ORIGINS_VARIABLE } from '../lambdas/http/cors';
 import type { ApiResource, RouteSpec } from '../lambdas/http/route';
 import type { LogLevel } from './config';
@@ -70,6 +71,8 @@ export interface ApiFunctionsProps {
   readonly logLevel: LogLevel;
   /** browser origins allowed to call the API; the functions name them in their answers */
   readonly corsOrigins: readonly string[];
+  /** the app client whose ID tokens the functions accept */
+  readonly apiClientId: string;
 }
 
 /** One function per REST resource (entry `lambdas/handlers/<resource>.ts`), each with its own access. */
@@ -90,6 +93,7 @@ export class ApiFunctions extends Construct {
       }).useTable(props.table, access.table);
       if (access.workflows.length > 0) fn.useWorkflows(props.workflows, access.workflows);
       if (props.corsOrigins.length > 0) fn.addEnvironment(CORS_ORIGINS_VARIABLE, props.corsOrigins.join(','));
+      fn.addEnvironment(API_CLIENT_ID_VARIABLE, props.apiClientId);
       functions.set(resource, fn);
     }
     this.functions = functions;

@@ -46,11 +46,13 @@ export class DeployManagerStack extends Stack {
       taskQueue: this.taskQueue,
       ...logs,
     });
+    this.users = new UserDirectory(this, 'Users', { existingUserPoolId: config.userPoolId, removalPolicy });
     this.apiFunctions = new ApiFunctions(this, 'ApiFunctions', {
       table: this.data,
       workflows: this.workflows,
       logLevel: config.logLevel,
       corsOrigins: config.corsOrigins,
+      apiClientId: this.users.client.userPoolClientId,
       ...logs,
     });
     this.statusMetrics = new StatusMetrics(this, 'StatusMetrics', {
@@ -58,7 +60,6 @@ export class DeployManagerStack extends Stack {
       logLevel: config.logLevel,
       ...logs,
     });
-    this.users = new UserDirectory(this, 'Users', { existingUserPoolId: config.userPoolId, removalPolicy });
     this.api = new DeployManagerApi(this, 'Api', {
       handlers: this.apiFunctions.functions,
       userPool: this.users.userPool,

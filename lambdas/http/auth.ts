@@ -27,15 +27,29 @@ function parseGroups(value: unknown): string[] {
     .filter((group) => group.length > 0);
 }
 
+/**
+ * The app client whose ID tokens the API takes (the stack sets it). API Gateway's authorizer
+ * accepts a token of any client of the user pool; with an existing pool (`userPoolId`) other
+ * clients, with their own sign-up or federation, must not reach the API.
+ */
+export const API_CLIENT_ID_VARIABLE = 'API_CLIENT_ID';
+
+const isFalse = (value: unknown) => value === false || value === 'false';
+
 export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
   const claims: Record<string, unknown> | undefined = event.requestContext?.authorizer?.claims;
   if (!claims || typeof claims !== 'object') throw unauthorized();
   const sub = claims.sub;
   const email = claims.email;
   if (typeof sub !== 'string' || sub.length === 0) throw unauthorized();
+  if (claims.token_use !== undefined && claims.token_use !== 'id') throw unauthorized();
+  const clientId = process.env[API_CLIENT_ID_VARIABLE];
+  if (clientId && claims.aud !== clientId) throw unauthorized();
+  // A user who changed their e-mail address has not proven the new one: it names nobody yet.
+  const verifiedEmail = typeof email === 'string' && email.length > 0 && !isFalse(claims.email_verified);
   return {
     sub,
-    email: typeof email === 'string' && email.length > 0 ? email : sub,
+    email: verifiedEmail ? email : sub,
     groups: parseGroups(claims['cognito:groups']),
   };
 }

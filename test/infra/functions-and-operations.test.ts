@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_CLIENT_ID_VARIABLE } from '../../lambdas/http/auth';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/metrics/catalogue';
 import { apiResources } from '../../lib/api-functions';
 import { ALARM_THRESHOLDS } from '../../lib/observability';
@@ -254,6 +255,17 @@ describe('the log groups', () => {
     for (const [id, group] of groups) {
       expect(group.Properties?.RetentionInDays, id).toBe(30);
       expect(group.DeletionPolicy, id).toBe('Retain');
+    }
+  });
+});
+
+describe('the API functions', () => {
+  it("accept ID tokens of the stack's own app client only", () => {
+    const client = logicalIdOf(synthesized.stack.users.client);
+    for (const fn of synthesized.stack.apiFunctions.functions.values()) {
+      expect(propertiesOfConstruct(synthesized, fn).Environment).toMatchObject({
+        Variables: { [API_CLIENT_ID_VARIABLE]: { Ref: client } },
+      });
     }
   });
 });
