@@ -19,7 +19,13 @@ export const RepositoryUrl = z
   .string()
   .trim()
   .min(1)
-  .refine((value) => Buffer.byteLength(value, 'utf8') <= 1024, 'at most 1024 bytes');
+  .refine((value) => Buffer.byteLength(value, 'utf8') <= 1024, 'at most 1024 bytes')
+  // What git clones over the network (https, ssh, git, or scp-like `git@host:org/repo.git`),
+  // never a local path or an option: agents hand it to git.
+  .regex(
+    /^(?:(?:https?|ssh|git):\/\/[^\s/@-][^\s]*|[\w.-]+@[\w.-]+:[^\s-][^\s]*)$/,
+    'a repository URL: https://, ssh://, git:// or user@host:path',
+  );
 
 /** Free-form string → string map the spec uses for `config`. Values may be any JSON scalar. */
 export const ConfigMap = z

@@ -14,9 +14,20 @@ export const Version = z
   .meta({ id: 'Version' });
 export type Version = z.infer<typeof Version>;
 
+/**
+ * A git tag name that is safe to hand to git, a shell or an image reference: the characters
+ * tags are made of in practice (letters, digits, `. _ / + @ -`), under git's own rules
+ * (`git check-ref-format`: no `..`, `@{`, `//`, `/.`, not starting with `-` or `.`, not
+ * ending with `.`, `/` or `.lock`). Agents pass it to git and into image tags.
+ */
+const GitTag = Text(256).regex(
+  /^(?![-.])(?!.*(?:\.\.|@\{|\/\/|\/\.))(?!.*(?:\.lock|[./])$)[A-Za-z0-9._/+@-]+$/,
+  'a git tag name: letters, digits and . _ / + @ -, no "..", not starting with - or .',
+);
+
 export const CreateVersionRequest = z
   .strictObject({
-    git_tag: Text(256),
+    git_tag: GitTag,
     git_commit: z
       .string()
       .trim()

@@ -69,6 +69,20 @@ describe('POST /api/v1/versions', () => {
     };
     expect(fieldsOf(await create({ colour: 'blue' }))).toEqual(['body']);
     expect(fieldsOf(await create({ git_commit: 'not-a-commit!' }))).toEqual(['git_commit']);
+    // what agents hand to git and shells: no options, revision syntax or shell words
+    for (const git_tag of ['-upload-pack=evil', '$(id)', 'v1..v2', 'v1 v2', 'v1.lock', '.hidden']) {
+      expect(fieldsOf(await create({ git_tag })), git_tag).toEqual(['git_tag']);
+    }
+    for (const repository of ['file:///etc', '/srv/repo', '--upload-pack=evil', 'https://-x/y']) {
+      expect(fieldsOf(await create({ repository })), repository).toEqual(['repository']);
+    }
+    for (const [git_tag, repository] of [
+      ['release/2026-11', 'git@github.com:org/repo.git'],
+      ['v1.2.3-rc.1+build.5', 'ssh://git@git.example.com/org/repo'],
+      ['@scope/pkg@1.2.3', 'https://gitlab.example.com/group/sub/repo.git'],
+    ]) {
+      expect((await create({ git_tag, repository })).status, git_tag).toBe(201);
+    }
     const malformed = await callApi(handler, {
       method: 'POST',
       path: '/api/v1/versions',
