@@ -1,21 +1,14 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorResponse } from '../../lambdas/api/error-response';
 import { DeploymentListResponse } from '../../lambdas/domain/deployment';
 import { TaskListResponse } from '../../lambdas/domain/task';
 import { createDeploymentRepository } from '../../lambdas/store/deployment-repository';
 import { type ApiAnswer, callApi, DEPLOYER, READER } from '../support/api-events';
-import { localDynamoDbClient, useTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
 import { deploymentWorld, requestFor } from '../support/fake-workflows';
+import { faultableClient } from '../support/faultable-client';
 
 /**
  * DynamoDB throttling in the middle of the deployments handler's multi-item writes: the API
@@ -24,23 +17,11 @@ import { deploymentWorld, requestFor } from '../support/fake-workflows';
  */
 const table = useTestTable();
 const world = deploymentWorld(table);
-const real = table.documentClient;
-const faulty = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-const mock = mockClient(faulty);
+const { client: faulty, mock, forwardEverything } = faultableClient(table);
 const handler = world.deploymentsHandlerWith({
   deployments: createDeploymentRepository({ client: faulty, tableName: table.tableName }),
 });
 
-function forwardEverything(): void {
-  mock.reset();
-  mock.on(GetCommand).callsFake((input) => real.send(new GetCommand(input)));
-  mock.on(QueryCommand).callsFake((input) => real.send(new QueryCommand(input)));
-  mock.on(UpdateCommand).callsFake((input) => real.send(new UpdateCommand(input)));
-  mock.on(DeleteCommand).callsFake((input) => real.send(new DeleteCommand(input)));
-  mock.on(TransactWriteCommand).callsFake((input) => real.send(new TransactWriteCommand(input)));
-}
 beforeEach(forwardEverything);
 
 const throttled = () =>

@@ -3,13 +3,7 @@ import {
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorResponse } from '../../lambdas/api/error-response';
 import { createVersionsHandler } from '../../lambdas/api/versions';
@@ -20,32 +14,17 @@ import { counterKey, ENTITY, filterPartition } from '../../lambdas/store/keys';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { createVersionRepository } from '../../lambdas/store/version-repository';
 import { apiEvent, callApi, DEPLOYER, lambdaContext, READER } from '../support/api-events';
-import { localDynamoDbClient, useTestTable } from '../support/dynamodb';
+import { useTestTable } from '../support/dynamodb';
+import { faultableClient } from '../support/faultable-client';
 
-/**
- * Faults are injected on the client the handler uses; every command not faulted goes on to
- * the real DynamoDB Local table, so each test also checks what really got stored. The mock
- * replaces `send`, below the SDK's retry middleware: an injected fault is what the handler
- * sees after the SDK's own retries gave up.
- */
+/** Faults are injected on the client the handler uses (see faultableClient). */
 const table = useTestTable();
-const real = table.documentClient;
-const faulty = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-const mock = mockClient(faulty);
+const { client: faulty, mock, forwardEverything } = faultableClient(table);
 
 const store = { client: faulty, tableName: table.tableName };
 const handler = createVersionsHandler(
   createVersionService(createVersionRepository(store), createUsageGuard(store)),
 );
-
-function forwardEverything(): void {
-  mock.reset();
-  mock.on(GetCommand).callsFake((input) => real.send(new GetCommand(input)));
-  mock.on(QueryCommand).callsFake((input) => real.send(new QueryCommand(input)));
-  mock.on(TransactWriteCommand).callsFake((input) => real.send(new TransactWriteCommand(input)));
-}
 
 beforeEach(forwardEverything);
 
@@ -104,7 +83,7 @@ const list = async (query: Record<string, string> = {}) => {
 
 /** The counter item of a list partition, read straight from the table. */
 const counter = async (partition: string) => {
-  const { Item } = await real.send(
+  const { Item } = await table.documentClient.send(
     new GetCommand({ TableName: table.tableName, Key: counterKey(partition), ConsistentRead: true }),
   );
   return Item?.count;
