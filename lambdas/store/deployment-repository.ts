@@ -392,6 +392,14 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
   };
 }
 
+/** The delete of an environment's lock, only while this deployment holds it. */
+const lockDelete = (context: StoreContext, environmentId: string, deploymentId: string) => ({
+  TableName: context.tableName,
+  Key: environmentLockKey(environmentId),
+  ConditionExpression: 'deployment_id = :deployment',
+  ExpressionAttributeValues: { ':deployment': deploymentId },
+});
+
 /** Frees the environment, but only from this deployment: a repeated release is harmless. */
 export async function releaseLock(
   context: StoreContext,
@@ -399,14 +407,7 @@ export async function releaseLock(
   deploymentId: string,
 ): Promise<void> {
   try {
-    await context.client.send(
-      new DeleteCommand({
-        TableName: context.tableName,
-        Key: environmentLockKey(environmentId),
-        ConditionExpression: 'deployment_id = :deployment',
-        ExpressionAttributeValues: { ':deployment': deploymentId },
-      }),
-    );
+    await context.client.send(new DeleteCommand(lockDelete(context, environmentId, deploymentId)));
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
@@ -434,14 +435,7 @@ async function releaseLockOfFinished(
               ExpressionAttributeValues: { ':success': 'success', ':failed': 'failed' },
             },
           },
-          {
-            Delete: {
-              TableName: context.tableName,
-              Key: environmentLockKey(environmentId),
-              ConditionExpression: 'deployment_id = :deployment',
-              ExpressionAttributeValues: { ':deployment': deploymentId },
-            },
-          },
+          { Delete: lockDelete(context, environmentId, deploymentId) },
         ],
       }),
     );
