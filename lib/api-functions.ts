@@ -36,14 +36,16 @@ const ENTITY_CRUD = [
  *   Delete an item with its list counters; an environment's delete also ConditionChecks that
  *   no deployment holds its lock.
  * - deployments: the same reads; the creating transaction Puts the deployment, its tasks and
- *   the environment lock, Updates the version and applications (their revision, so that a
- *   delete racing it fails) and ConditionChecks the environment;
- *   recording the execution, failing and cancelling Update; releasing the lock Deletes.
- *   StartExecution (create, rollback) and StopExecution (cancel).
+ *   the environment lock, Updates the version, the applications (their revision, so that a
+ *   delete racing it fails) and the list counters, and ConditionChecks the environment;
+ *   failing and cancelling read the tasks (BatchGetItem, consistent) and Update them with
+ *   their counters; releasing the lock Deletes. StartExecution (create, rollback) and
+ *   StopExecution (cancel).
  * - tasks: reads; the retry transaction Updates the task and the deployment, Puts the lock
- *   and checks the version, applications and environment as creation does; a workflow that cannot be resumed Updates both back to failed and Deletes the lock
- *   (ConditionChecking the deployment finished when a cancel got there first).
- *   StartExecution (the resumed execution) only.
+ *   and checks the version, applications and environment as creation does; a workflow that
+ *   cannot be resumed Updates both back to failed and Deletes the lock (ConditionChecking the
+ *   deployment finished when a cancel got there first). StartExecution (the resumed
+ *   execution), and StopExecution when a cancel landed while the retry started it.
  *
  * No function reads an execution (DescribeExecution): deployment status is the table's.
  */
@@ -52,10 +54,13 @@ export const RESOURCE_ACCESS = {
   applications: { table: ENTITY_CRUD, workflows: [] },
   environments: { table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'], workflows: [] },
   deployments: {
-    table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'],
+    table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem', 'dynamodb:BatchGetItem'],
     workflows: ['states:StartExecution', 'states:StopExecution'],
   },
-  tasks: { table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem'], workflows: ['states:StartExecution'] },
+  tasks: {
+    table: [...ENTITY_CRUD, 'dynamodb:ConditionCheckItem', 'dynamodb:BatchGetItem'],
+    workflows: ['states:StartExecution', 'states:StopExecution'],
+  },
 } as const satisfies Record<ApiResource, ResourceAccess>;
 
 /** The REST resources, in route order, as ROUTES names them. */

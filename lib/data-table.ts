@@ -18,7 +18,8 @@ export type TableItemAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:BatchGetItem';
 
 export interface DataTableProps {
   readonly removalPolicy: RemovalPolicy;

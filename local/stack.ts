@@ -185,10 +185,8 @@ export async function failInterruptedDeployments(store: StoreContext): Promise<s
   const interrupted: string[] = [];
   const at = nowTimestamp();
   for (const deployment of unfinished) {
-    if (
-      !(await deployments.finishAsFailed(deployment.id, deployment.environment_id, INTERRUPTED_MESSAGE, at))
-    )
-      continue;
+    const record = await deployments.getById(deployment.id);
+    if (!record || !(await deployments.finishAsFailed(record, INTERRUPTED_MESSAGE, at))) continue;
     interrupted.push(deployment.id);
     const all = await tasks.getByDeploymentId(deployment.id);
     const succeeded = new Set(all.filter((task) => task.status === 'success').map((task) => task.id));
@@ -197,7 +195,11 @@ export async function failInterruptedDeployments(store: StoreContext): Promise<s
         task.status === 'running' ||
         (task.status === 'pending' && task.depends_on.every((id) => succeeded.has(id))),
     );
-    await deployments.failUnfinishedTasks(inProgress, INTERRUPTED_TASK_RESULT, at);
+    await deployments.failUnfinishedTasks(
+      inProgress.map((task) => task.id),
+      INTERRUPTED_TASK_RESULT,
+      at,
+    );
   }
   return interrupted;
 }

@@ -69,5 +69,13 @@ export const CancelDeploymentResponse = z
   .meta({ id: 'CancelDeploymentResponse' });
 export type CancelDeploymentResponse = z.infer<typeof CancelDeploymentResponse>;
 
-export const RollbackRequest = z.strictObject({ target_version_id: IdParam }).meta({ id: 'RollbackRequest' });
+export const RollbackRequest = z
+  .strictObject({
+    target_version_id: IdParam,
+    force: z
+      .boolean()
+      .optional()
+      .describe("deploy the target even when it is the deployment's own version (409 otherwise)"),
+  })
+  .meta({ id: 'RollbackRequest' });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;

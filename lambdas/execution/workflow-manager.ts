@@ -24,9 +24,20 @@ export type ExecutionStatus =
 export interface WorkflowManager {
   /** Starts (or finds, if it already runs with this input) the named execution; its ARN. */
   start(strategy: DeploymentStrategy, executionName: string, input: string): Promise<string>;
+  /** The ARN the named execution of a strategy has (or will have once started). */
+  executionArn(strategy: DeploymentStrategy, executionName: string): string;
+  /** Stops the execution; one that does not exist (yet) or ended already is no error. */
   stop(executionArn: string, cause: string): Promise<void>;
   status(executionArn: string): Promise<ExecutionStatus | undefined>;
 }
+
+/**
+ * The name of a deployment's execution: its id for the first run, `<id>-resume-<n>` for the
+ * n-th resume. The deployment's `resumes` counter thus names the execution that runs it now,
+ * so a cancel stops the right one even while a retry is still starting it.
+ */
+export const executionNameOf = (deploymentId: string, resumes: number): string =>
+  resumes === 0 ? deploymentId : `${deploymentId}-resume-${resumes}`;
 
 export type StateMachineArns = Readonly<Record<DeploymentStrategy, string>>;
 
@@ -50,6 +61,7 @@ export function createWorkflowManager(client: SFNClient, stateMachines: StateMac
         throw error;
       }
     },
+    executionArn: (strategy, executionName) => executionArnOf(stateMachines[strategy], executionName),
     async stop(executionArn, cause) {
       try {
         await client.send(new StopExecutionCommand({ executionArn, error: 'DeploymentCancelled', cause }));

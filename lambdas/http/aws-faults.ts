@@ -1,3 +1,4 @@
+import { domainToApiError, isDomainError } from './domain-errors';
 import { ApiError, conflict, serviceUnavailable } from './errors';
 
 const THROTTLING = new Set([
@@ -23,12 +24,14 @@ function nameOf(error: unknown): string {
 }
 
 /**
- * Maps AWS SDK faults to API errors: throttling, timeouts and network faults become a 503
- * the caller may retry; a transaction that lost a race becomes a 409. Anything else stays
- * unexpected (a 500 without its text).
+ * Maps what the domain and the store refuse (domain-errors.ts) and AWS SDK faults to API
+ * errors: throttling, timeouts and network faults become a 503 the caller may retry; a
+ * transaction that lost a race becomes a 409. Anything else stays unexpected (a 500 without
+ * its text).
  */
 export function toApiError(error: unknown): unknown {
   if (error instanceof ApiError) return error;
+  if (isDomainError(error)) return domainToApiError(error);
   const name = nameOf(error);
   if (THROTTLING.has(name) || NETWORK.has(name)) return serviceUnavailable();
   if (name === 'TransactionConflictException') {

@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type middy from '@middy/core';
+import type { BusinessMetrics } from '../metrics/business-metrics';
 import {
   BUSINESS_METRICS,
   type BusinessMetricDatum,
@@ -12,7 +13,6 @@ import {
   type MetricDimensions,
   SERVICE_NAME,
 } from '../metrics/catalogue';
-import type { BusinessMetrics } from '../services/business-metrics';
 import { logger } from './logger';
 
 /**

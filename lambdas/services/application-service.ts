@@ -5,9 +5,9 @@ import type {
   ListApplicationsRequest,
   UpdateApplicationRequest,
 } from '../domain/application';
-import { nowTimestamp } from '../domain/common';
+import { listAnswer, nowTimestamp } from '../domain/common';
+import { NotFound } from '../domain/errors';
 import { newId } from '../domain/ids';
-import { notFound } from '../http/errors';
 import type { ApplicationRepository } from '../store/application-repository';
 import type { UsageGuard } from './request-context';
 
@@ -41,17 +41,16 @@ export function createApplicationService(
       return application;
     },
     async getApplicationList(request) {
-      const { items, total } = await applications.list(request);
-      return { applications: [...items], total, page: request.page, page_size: request.page_size };
+      return listAnswer('applications', await applications.list(request), request);
     },
     async getApplication(id) {
       const application = await applications.getById(id);
-      if (!application) throw notFound('Application', id);
+      if (!application) throw new NotFound('Application', id);
       return application;
     },
     async updateApplication(id, request) {
       const current = await applications.read(id);
-      if (!current) throw notFound('Application', id);
+      if (!current) throw new NotFound('Application', id);
       // A full replace of the mutable fields; the repository identifies the application and stays.
       const next: Application = {
         ...current.application,
@@ -65,7 +64,7 @@ export function createApplicationService(
     },
     async deleteApplication(id) {
       if (!(await applications.delete(id, () => usage.assertUnused('application', id)))) {
-        throw notFound('Application', id);
+        throw new NotFound('Application', id);
       }
     },
   };

@@ -1,4 +1,4 @@
-import { nowTimestamp } from '../domain/common';
+import { listAnswer, nowTimestamp } from '../domain/common';
 import type {
   CreateEnvironmentRequest,
   Environment,
@@ -6,9 +6,9 @@ import type {
   ListEnvironmentsRequest,
   UpdateEnvironmentRequest,
 } from '../domain/environment';
+import { InvalidInput, NotFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applySecretUpdate, REDACTED, type SplitConfig } from '../domain/secrets';
-import { notFound, validationError } from '../http/errors';
 import type { EnvironmentRepository, SecretConfig } from '../store/environment-repository';
 import type { UsageGuard } from './request-context';
 
@@ -28,7 +28,7 @@ export interface EnvironmentService {
 function sealConfig(config: Readonly<Record<string, unknown>>, stored: SecretConfig): SplitConfig<unknown> {
   const update = applySecretUpdate(config, stored);
   if (update.unresolved.length > 0) {
-    throw validationError(
+    throw new InvalidInput(
       'Invalid request body',
       update.unresolved.map((key) => ({
         field: `config.${key}`,
@@ -62,17 +62,16 @@ export function createEnvironmentService(
       return environment;
     },
     async getEnvironmentList(request) {
-      const { items, total } = await environments.list(request);
-      return { environments: [...items], total, page: request.page, page_size: request.page_size };
+      return listAnswer('environments', await environments.list(request), request);
     },
     async getEnvironment(id) {
       const environment = await environments.getById(id);
-      if (!environment) throw notFound('Environment', id);
+      if (!environment) throw new NotFound('Environment', id);
       return environment;
     },
     async updateEnvironment(id, request) {
       const current = await environments.read(id);
-      if (!current) throw notFound('Environment', id);
+      if (!current) throw new NotFound('Environment', id);
       const { visible, secrets } = sealConfig(request.config, current.secrets);
       const next: Environment = {
         ...current.environment,
@@ -87,7 +86,7 @@ export function createEnvironmentService(
     },
     async deleteEnvironment(id) {
       await usage.assertUnused('environment', id);
-      if (!(await environments.delete(id))) throw notFound('Environment', id);
+      if (!(await environments.delete(id))) throw new NotFound('Environment', id);
     },
   };
 }

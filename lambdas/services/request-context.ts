@@ -1,17 +1,12 @@
-import type { Caller } from '../http/auth';
+/** Who calls, as far as the services care: the identity recorded as `created_by`. */
+export interface Actor {
+  readonly email: string;
+}
 
 /** What the service layer knows of the request: who calls, and its id for logs. */
 export interface RequestContext {
-  readonly caller: Caller;
+  readonly caller: Actor;
   readonly requestId: string;
 }
 
-export type ResourceKind = 'version' | 'application' | 'environment';
-
-/**
- * Answers 409 when an unfinished deployment uses the thing about to be deleted. The
- * deployment store provides the real check; services only depend on this shape.
- */
-export interface UsageGuard {
-  assertUnused(kind: ResourceKind, id: string): Promise<void>;
-}
+export type { ResourceKind, UsageGuard } from '../store/usage-guard';

@@ -1,11 +1,13 @@
-import { nowTimestamp } from '../domain/common';
+import { listAnswer, nowTimestamp } from '../domain/common';
+import { CANCELLED_MESSAGE } from '../domain/deployment';
+import { Conflict, NotFound } from '../domain/errors';
 import type { ListTasksRequest, Task, TaskListResponse } from '../domain/task';
-import type { WorkflowManager } from '../execution/workflow-manager';
-import { ApiError, conflict, notFound } from '../http/errors';
-import type { DeploymentRepository } from '../store/deployment-repository';
+import { launchWorkflow } from '../execution/launch-workflow';
+import { executionNameOf, type WorkflowManager } from '../execution/workflow-manager';
+import type { BusinessMetrics } from '../metrics/business-metrics';
+import type { DeploymentRecord, DeploymentRepository } from '../store/deployment-repository';
 import type { TaskRepository } from '../store/task-repository';
-import type { BusinessMetrics } from './business-metrics';
-import { rejectionError, taskAbortResult } from './deployment-service';
+import { abandonDeployment, taskAbortResult } from './deployment-service';
 import type { RequestContext } from './request-context';
 
 export interface TaskService {
@@ -24,95 +26,93 @@ export interface TaskServiceDependencies {
 
 /** Name of the execution that resumes a deployment for the n-th time. */
 export const resumeExecutionName = (deploymentId: string, resume: number): string =>
-  `${deploymentId}-resume-${resume}`;
+  executionNameOf(deploymentId, resume);
 
 export function createTaskService(dependencies: TaskServiceDependencies): TaskService {
   const { tasks, deployments, workflows } = dependencies;
 
   async function getTask(id: string): Promise<Task> {
     const task = await tasks.getById(id);
-    if (!task) throw notFound('Task', id);
+    if (!task) throw new NotFound('Task', id);
     return task;
   }
 
+  /** Refuses a retry whose task cannot run yet (a dependency not done) or is not failed. */
+  async function assertRetriable(task: Task, record: DeploymentRecord): Promise<void> {
+    const { deployment } = record;
+    if (deployment.status !== 'failed') {
+      throw new Conflict(
+        `Deployment ${deployment.id} is ${deployment.status}; only a failed deployment can be resumed`,
+        { deployment_status: deployment.status },
+      );
+    }
+    // Resuming runs the task only once the steps it depends on have succeeded: a task whose
+    // dependency is still failed (a cancel fails them all) would be left pending for good.
+    const siblings = await tasks.getByDeploymentId(deployment.id);
+    const blocking = siblings.find(
+      (other) => task.depends_on.includes(other.id) && other.status !== 'success',
+    );
+    if (blocking) {
+      throw new Conflict(
+        `Task ${task.id} (${task.step_id}) depends on task ${blocking.id} (${blocking.step_id}), which is ${blocking.status}; retry that one first`,
+        { task_id: blocking.id, status: blocking.status },
+      );
+    }
+  }
+
   return {
-    async getTaskList(request) {
-      const { items, total } = await tasks.list(request);
-      return { tasks: [...items], total, page: request.page, page_size: request.page_size };
-    },
+    getTaskList: async (request) => listAnswer('tasks', await tasks.list(request), request),
 
     getTask,
 
     /**
      * Resuming is a new execution of the same definition with the same input: the workflow
      * skips tasks that already succeeded and runs the others, so a retry behaves the same on
-     * AWS and on the local stand-in (no RedriveExecution needed).
+     * AWS and on the local stand-in (no RedriveExecution needed). A cancel that lands while
+     * the retry starts wins: the retry then stops what it started and answers 409.
      */
     async retryTask(_context, id) {
       const task = await getTask(id);
       if (task.status !== 'failed') {
-        throw conflict(`Only a failed task can be retried; task ${id} is ${task.status}`, {
+        throw new Conflict(`Only a failed task can be retried; task ${id} is ${task.status}`, {
           status: task.status,
         });
       }
       const record = await deployments.getById(task.deployment_id);
-      if (!record) throw notFound('Deployment', task.deployment_id);
-      const { deployment } = record;
-      if (deployment.status !== 'failed') {
-        throw conflict(
-          `Deployment ${deployment.id} is ${deployment.status}; only a failed deployment can be resumed`,
-          {
-            deployment_status: deployment.status,
-          },
-        );
-      }
-      // Resuming runs the task only once the steps it depends on have succeeded: a task whose
-      // dependency is still failed (a cancel fails them all) would be left pending for good.
-      const siblings = await tasks.getByDeploymentId(deployment.id);
-      const blocking = siblings.find(
-        (other) => task.depends_on.includes(other.id) && other.status !== 'success',
-      );
-      if (blocking) {
-        throw conflict(
-          `Task ${id} (${task.step_id}) depends on task ${blocking.id} (${blocking.step_id}), which is ${blocking.status}; retry that one first`,
-          { task_id: blocking.id, status: blocking.status },
-        );
-      }
+      if (!record) throw new NotFound('Deployment', task.deployment_id);
+      await assertRetriable(task, record);
       const at = nowTimestamp();
-      const rejection = await deployments.resume(record, task, at);
-      if (rejection?.reason === 'changed') {
-        throw conflict(`Task ${id} or its deployment changed meanwhile; read them again`);
-      }
-      if (rejection) throw rejectionError(rejection);
+      await deployments.resume(record, task, at);
 
-      try {
-        const executionArn = await workflows.start(
-          deployment.strategy,
-          resumeExecutionName(deployment.id, record.resumes + 1),
-          record.executionInput,
-        );
-        await deployments.recordExecution(deployment.id, executionArn);
-      } catch (error) {
-        dependencies.reportFault('could not resume the deployment workflow', error);
-        const failedAt = nowTimestamp();
-        await deployments.finishAsFailed(
-          deployment.id,
-          deployment.environment_id,
-          'The workflow could not be resumed; retry the task again',
-          failedAt,
-        );
-        await deployments.failUnfinishedTasks(
-          [{ ...task, status: 'pending' }],
-          taskAbortResult('WorkflowNotStarted', 'The workflow could not be resumed'),
-          failedAt,
-        );
-        throw new ApiError(
-          'SERVICE_UNAVAILABLE',
-          503,
-          'The workflow could not be resumed; the task stays failed',
-          {
-            task_id: id,
-          },
+      const { deployment } = record;
+      const resumes = record.resumes + 1;
+      const resumed: DeploymentRecord = {
+        ...record,
+        deployment: { ...deployment, status: 'running' },
+        resumes,
+      };
+      const executionArn = await launchWorkflow(dependencies, {
+        strategy: deployment.strategy,
+        executionName: executionNameOf(deployment.id, resumes),
+        input: record.executionInput,
+        abandon: () =>
+          abandonDeployment(
+            deployments,
+            resumed,
+            'The workflow could not be resumed; retry the task again',
+            taskAbortResult('WorkflowNotStarted', 'The workflow could not be resumed'),
+          ).then(() => undefined),
+        unavailableMessage: 'The workflow could not be resumed; the task stays failed',
+        details: { task_id: id },
+      });
+
+      const now = await deployments.getById(deployment.id);
+      if (now && now.resumes === resumes && now.deployment.error_message === CANCELLED_MESSAGE) {
+        // Cancelled between the resume and the start: whatever started must not run.
+        await workflows.stop(executionArn, CANCELLED_MESSAGE);
+        throw new Conflict(
+          `Deployment ${deployment.id} was cancelled while task ${id} was being retried; the retry was stopped`,
+          { deployment_status: now.deployment.status },
         );
       }
       dependencies.metrics.taskRetried(task.type);

@@ -1,4 +1,5 @@
-import { nowTimestamp } from '../domain/common';
+import { listAnswer, nowTimestamp } from '../domain/common';
+import { NotFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import type {
   CreateVersionRequest,
@@ -6,7 +7,6 @@ import type {
   Version,
   VersionListResponse,
 } from '../domain/version';
-import { notFound } from '../http/errors';
 import type { VersionRepository } from '../store/version-repository';
 import type { RequestContext, UsageGuard } from './request-context';
 
@@ -33,17 +33,16 @@ export function createVersionService(versions: VersionRepository, usage: UsageGu
       return version;
     },
     async getVersionList(request) {
-      const { items, total } = await versions.list(request);
-      return { versions: [...items], total, page: request.page, page_size: request.page_size };
+      return listAnswer('versions', await versions.list(request), request);
     },
     async getVersion(id) {
       const version = await versions.getById(id);
-      if (!version) throw notFound('Version', id);
+      if (!version) throw new NotFound('Version', id);
       return version;
     },
     async deleteVersion(id) {
       if (!(await versions.delete(id, () => usage.assertUnused('version', id))))
-        throw notFound('Version', id);
+        throw new NotFound('Version', id);
     },
   };
 }

@@ -61,7 +61,6 @@ export function createApplicationRepository(context: StoreContext): ApplicationR
         { repository: filter.repository, type: filter.type },
         filter,
         fromItem,
-        true,
       ),
     update: (previous, next) => {
       if (next.id !== previous.application.id) throw new Error('an update cannot change the id');

@@ -1,16 +1,15 @@
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { conflict } from '../http/errors';
-import { counterKey, type EntityName, entityKey } from './keys';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentModification } from '../domain/errors';
+import { counterChanges, type FilterValues } from './counters';
+import { type EntityName, entityKey, FILTER_SLOTS } from './keys';
 import type { StoreContext } from './store-context';
-import { failedConditions, isConditionFailure } from './store-errors';
-import { INDEX_LIST } from './table-definition';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { counterWrites, type TaggedWrite, writeTransaction } from './transaction';
 
 /** A condition on another item that a delete needs, and the error when it does not hold. */
 export interface RemoveGuard {
-  readonly check: TransactItem;
-  readonly rejection: () => Promise<Error>;
+  readonly check: TaggedWrite;
+  /** the error to throw, given the item that failed the check (if it exists) */
+  readonly rejection: (item: Record<string, unknown> | undefined) => Error;
 }
 
 /** Every stored entity carries a revision for optimistic concurrency. */
@@ -20,33 +19,19 @@ export interface StoredItem extends Record<string, unknown> {
   readonly revision: number;
 }
 
-/** The list partitions an item belongs to (the values of its GSI partition keys). */
-export function partitionsOf(item: Record<string, unknown>): string[] {
-  return INDEX_LIST.flatMap((index) => {
-    const value = item[index.partitionKey];
-    return typeof value === 'string' ? [value] : [];
-  });
-}
-
-export function counterUpdates(
-  tableName: string,
-  partitions: readonly string[],
-  delta: 1 | -1,
-): TransactItem[] {
-  return partitions.map((partition) => ({
-    Update: {
-      TableName: tableName,
-      Key: counterKey(partition),
-      UpdateExpression: 'ADD #count :delta',
-      ExpressionAttributeNames: { '#count': 'count' },
-      ExpressionAttributeValues: { ':delta': delta },
-    },
-  }));
+/** The values of an item's list filters (its repository, type, …), which decide its counters. */
+export function filterValuesOf(entity: EntityName, item: Readonly<Record<string, unknown>>): FilterValues {
+  return Object.fromEntries(
+    FILTER_SLOTS[entity].flatMap((attribute) => {
+      const value = item[attribute];
+      return typeof value === 'string' || typeof value === 'boolean' ? [[attribute, value]] : [];
+    }),
+  );
 }
 
 /**
- * Writes of one entity type that keep the per-partition counters exact: every write and its
- * counter changes go in one transaction, so `total` never drifts from the items.
+ * Writes of one entity type that keep the list counters exact (counters.ts): every write
+ * and its counter changes go in one transaction, so `total` never drifts from the items.
  */
 export class EntityTable {
   constructor(
@@ -65,58 +50,47 @@ export class EntityTable {
     return Item as StoredItem | undefined;
   }
 
-  async create(item: StoredItem, extra: readonly TransactItem[] = []): Promise<void> {
-    const { tableName } = this.context;
-    await this.context.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-          ...counterUpdates(tableName, partitionsOf(item), 1),
-          ...extra,
-        ],
-      }),
+  private changed(previous: StoredItem): ConcurrentModification {
+    return new ConcurrentModification(
+      `${this.entity.toLowerCase()} ${String(previous.id)} was changed by another request; read it again and retry`,
     );
+  }
+
+  async create(item: StoredItem): Promise<void> {
+    const { tableName } = this.context;
+    const outcome = await writeTransaction(this.context, [
+      {
+        tag: 'item',
+        write: { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      },
+      ...counterWrites(tableName, counterChanges(this.entity, undefined, filterValuesOf(this.entity, item))),
+    ]);
+    if (!outcome.ok)
+      throw new ConcurrentModification(`${this.entity.toLowerCase()} ${String(item.id)} exists already`);
   }
 
   /** Replaces `previous` by `next` unless someone else changed it since it was read (409). */
   async replace(previous: StoredItem, next: StoredItem): Promise<void> {
     const { tableName } = this.context;
-    const before = partitionsOf(previous);
-    const after = partitionsOf(next);
-    try {
-      await this.context.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: tableName,
-                Item: next,
-                ConditionExpression: '#revision = :revision',
-                ExpressionAttributeNames: { '#revision': 'revision' },
-                ExpressionAttributeValues: { ':revision': previous.revision },
-              },
-            },
-            ...counterUpdates(
-              tableName,
-              before.filter((partition) => !after.includes(partition)),
-              -1,
-            ),
-            ...counterUpdates(
-              tableName,
-              after.filter((partition) => !before.includes(partition)),
-              1,
-            ),
-          ],
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        throw conflict(
-          `${this.entity.toLowerCase()} ${String(previous.id)} was changed by another request; read it again and retry`,
-        );
-      }
-      throw error;
-    }
+    const outcome = await writeTransaction(this.context, [
+      {
+        tag: 'item',
+        write: {
+          Put: {
+            TableName: tableName,
+            Item: next,
+            ConditionExpression: '#revision = :revision',
+            ExpressionAttributeNames: { '#revision': 'revision' },
+            ExpressionAttributeValues: { ':revision': previous.revision },
+          },
+        },
+      },
+      ...counterWrites(
+        tableName,
+        counterChanges(this.entity, filterValuesOf(this.entity, previous), filterValuesOf(this.entity, next)),
+      ),
+    ]);
+    if (!outcome.ok) throw this.changed(previous);
   }
 
   /**
@@ -140,33 +114,29 @@ export class EntityTable {
    */
   async remove(previous: StoredItem, guards: readonly RemoveGuard[] = []): Promise<void> {
     const { tableName } = this.context;
-    const counters = counterUpdates(tableName, partitionsOf(previous), -1);
-    try {
-      await this.context.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: tableName,
-                Key: { pk: previous.pk, sk: previous.sk },
-                ConditionExpression: '#revision = :revision',
-                ExpressionAttributeNames: { '#revision': 'revision' },
-                ExpressionAttributeValues: { ':revision': previous.revision },
-              },
-            },
-            ...counters,
-            ...guards.map((guard) => guard.check),
-          ],
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const failed = failedConditions(error);
-      const guard = failed.includes(0) ? undefined : guards[(failed[0] ?? 0) - 1 - counters.length];
-      if (guard) throw await guard.rejection();
-      throw conflict(
-        `${this.entity.toLowerCase()} ${String(previous.id)} was changed by another request; retry`,
-      );
-    }
+    const outcome = await writeTransaction(this.context, [
+      {
+        tag: 'item',
+        write: {
+          Delete: {
+            TableName: tableName,
+            Key: { pk: previous.pk, sk: previous.sk },
+            ConditionExpression: '#revision = :revision',
+            ExpressionAttributeNames: { '#revision': 'revision' },
+            ExpressionAttributeValues: { ':revision': previous.revision },
+          },
+        },
+      },
+      ...counterWrites(
+        tableName,
+        counterChanges(this.entity, filterValuesOf(this.entity, previous), undefined),
+      ),
+      ...guards.map((guard, index) => ({ tag: `guard:${index}`, write: guard.check.write })),
+    ]);
+    if (outcome.ok) return;
+    if (outcome.failed.some((failure) => failure.tag === 'item')) throw this.changed(previous);
+    const [failure] = outcome.failed;
+    const guard = failure ? guards[Number(failure.tag.slice('guard:'.length))] : undefined;
+    throw guard ? guard.rejection(failure?.item) : this.changed(previous);
   }
 }

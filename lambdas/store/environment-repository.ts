@@ -1,11 +1,11 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Page, PageRequest } from '../domain/common';
 import { Environment, type EnvironmentType, REDACTED } from '../domain/environment';
+import { InUse } from '../domain/errors';
 import { splitSecrets } from '../domain/secrets';
-import { conflict } from '../http/errors';
 import { EntityTable, type RemoveGuard, type StoredItem } from './entity-table';
-import { ENTITY, entityKey, environmentLockKey, indexAttributes } from './keys';
+import { createEnvironmentLock } from './environment-lock';
+import { ENTITY, entityKey, indexAttributes } from './keys';
 import { listPage } from './list-query';
 import type { StoreContext } from './store-context';
 
@@ -67,26 +67,12 @@ function toItem(environment: Environment, secrets: SecretConfig, revision: numbe
 
 const fromItem = (item: Record<string, unknown>): Environment => Environment.parse(item);
 
-/** The environment's deployment lock is free (deployment-repository.ts takes and releases it). */
+/** The environment's deployment lock is free (environment-lock.ts). */
 function unlocked(context: StoreContext, id: string): RemoveGuard {
-  const key = environmentLockKey(id);
+  const lock = createEnvironmentLock(context);
   return {
-    check: {
-      ConditionCheck: {
-        TableName: context.tableName,
-        Key: key,
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
-    rejection: async () => {
-      const { Item } = await context.client.send(
-        new GetCommand({ TableName: context.tableName, Key: key, ConsistentRead: true }),
-      );
-      const holder = typeof Item?.deployment_id === 'string' ? Item.deployment_id : null;
-      return conflict(`The environment ${id} is used by the unfinished deployment ${holder ?? '(unknown)'}`, {
-        deployment_id: holder,
-      });
-    },
+    check: lock.free(id),
+    rejection: (item) => new InUse('environment', id, lock.holderOf(item) ?? null),
   };
 }
 
@@ -116,7 +102,6 @@ export function createEnvironmentRepository(context: StoreContext): EnvironmentR
         { type: filter.type, is_active: filter.is_active },
         filter,
         fromItem,
-        true,
       ),
     update: (previous, next, secrets) => {
       if (next.id !== previous.environment.id) throw new Error('an update cannot change the id');

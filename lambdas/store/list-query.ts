@@ -1,14 +1,19 @@
+import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import type { Page, PageRequest } from '../domain/common';
+import { InvalidInput } from '../domain/errors';
+import { type FilterValues, totalCounterPartition } from './counters';
 import { counterKey, type EntityName, FILTER_SLOTS, filterPartition, slotIndex } from './keys';
 import type { StoreContext } from './store-context';
-import { INDEXES } from './table-definition';
+import { INDEXES, TABLE_KEYS } from './table-definition';
 
-export type FilterValues = Readonly<Record<string, string | boolean | undefined>>;
+export type { FilterValues } from './counters';
 
 export interface ListPlan {
   readonly indexName: string;
   readonly partitionKey: string;
+  readonly sortKey: string;
   readonly partition: string;
   /** Filters not served by the index, applied as a FilterExpression on its partition. */
   readonly residual: readonly (readonly [string, string | boolean])[];
@@ -30,6 +35,7 @@ export function planList(entity: EntityName, filters: FilterValues): ListPlan {
     return {
       indexName: INDEXES.byType.indexName,
       partitionKey: INDEXES.byType.partitionKey,
+      sortKey: INDEXES.byType.sortKey,
       partition: entity,
       residual: [],
     };
@@ -37,12 +43,13 @@ export function planList(entity: EntityName, filters: FilterValues): ListPlan {
   return {
     indexName: index.indexName,
     partitionKey: index.partitionKey,
+    sortKey: index.sortKey,
     partition: filterPartition(entity, first.attribute, first.value),
     residual: rest.map(({ attribute, value }) => [attribute, value] as const),
   };
 }
 
-function queryInput(context: StoreContext, plan: ListPlan): QueryCommandInput {
+function queryInput(context: StoreContext, plan: ListPlan, ascending: boolean): QueryCommandInput {
   const names: Record<string, string> = { '#pk': plan.partitionKey };
   const values: Record<string, unknown> = { ':pk': plan.partition };
   const conditions = plan.residual.map(([attribute, value], position) => {
@@ -56,15 +63,25 @@ function queryInput(context: StoreContext, plan: ListPlan): QueryCommandInput {
     KeyConditionExpression: '#pk = :pk',
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
-    ScanIndexForward: false,
+    ScanIndexForward: ascending,
     ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND ') } : {}),
   };
 }
 
-async function countMatches(context: StoreContext, plan: ListPlan, counted: boolean): Promise<number> {
-  if (counted && plan.residual.length === 0) {
+/**
+ * The list's total: one counter read (counters.ts), or, for a bounded partition (one
+ * deployment's tasks), a count of that small partition.
+ */
+async function countTotal(
+  context: StoreContext,
+  entity: EntityName,
+  filters: FilterValues,
+  plan: ListPlan,
+): Promise<number> {
+  const counter = totalCounterPartition(entity, filters);
+  if (counter !== undefined) {
     const { Item } = await context.client.send(
-      new GetCommand({ TableName: context.tableName, Key: counterKey(plan.partition) }),
+      new GetCommand({ TableName: context.tableName, Key: counterKey(counter) }),
     );
     return typeof Item?.count === 'number' ? Math.max(0, Item.count) : 0;
   }
@@ -72,7 +89,7 @@ async function countMatches(context: StoreContext, plan: ListPlan, counted: bool
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await context.client.send(
-      new QueryCommand({ ...queryInput(context, plan), Select: 'COUNT', ExclusiveStartKey: startKey }),
+      new QueryCommand({ ...queryInput(context, plan, false), Select: 'COUNT', ExclusiveStartKey: startKey }),
     );
     total += page.Count ?? 0;
     startKey = page.LastEvaluatedKey;
@@ -80,10 +97,79 @@ async function countMatches(context: StoreContext, plan: ListPlan, counted: bool
   return total;
 }
 
+const CURSOR_VERSION = 1;
+
+const CursorKey = z.record(z.string(), z.string().min(1).max(1024));
+const Cursor = z.strictObject({
+  v: z.literal(CURSOR_VERSION),
+  /** the page the cursor leads to */
+  p: z.number().int().min(2),
+  /** which list it belongs to */
+  l: z.string(),
+  /** the keys of the last item of the page before */
+  k: CursorKey,
+});
+type Cursor = z.infer<typeof Cursor>;
+
+/** Which list a cursor belongs to: its entity, filters and order. */
+function listFingerprint(entity: EntityName, filters: FilterValues, ascending: boolean): string {
+  const described = JSON.stringify([
+    entity,
+    ascending,
+    FILTER_SLOTS[entity].map((slot) => filters[slot] ?? null),
+  ]);
+  return createHash('sha256').update(described).digest('base64url').slice(0, 16);
+}
+
+const invalidCursor = (message: string) =>
+  new InvalidInput('Invalid request query', [{ field: 'cursor', message }]);
+
+export function encodeCursor(cursor: Omit<Cursor, 'v'>): string {
+  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, ...cursor }), 'utf8').toString('base64url');
+}
+
 /**
- * One page of a list, newest first, with its total. Items before the page are read with
- * the smallest projection DynamoDB allows, so a deep page costs reads but little transfer.
- * `counted` entities keep a counter per partition (kept by entity-table.ts) so `total` is one read.
+ * A cursor from the client, checked to be one this list handed out: its keys name an item
+ * of this entity in this list's partition, so no forged key reaches DynamoDB.
+ */
+function decodeCursor(text: string, entity: EntityName, plan: ListPlan, fingerprint: string): Cursor {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor('not a cursor this API handed out');
+  }
+  const parsed = Cursor.safeParse(json);
+  if (!parsed.success) throw invalidCursor('not a cursor this API handed out');
+  const cursor = parsed.data;
+  if (cursor.l !== fingerprint) {
+    throw invalidCursor(
+      'this cursor belongs to another list: keep the filters and sort of the request it came from',
+    );
+  }
+  const expected = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, plan.partitionKey, plan.sortKey].sort();
+  const keys = cursor.k;
+  const id = keys[plan.sortKey];
+  const wellFormed =
+    JSON.stringify(Object.keys(keys).sort()) === JSON.stringify([...new Set(expected)]) &&
+    keys[plan.partitionKey] === plan.partition &&
+    keys[TABLE_KEYS.sortKey] === entity &&
+    id !== undefined &&
+    keys[TABLE_KEYS.partitionKey] === `${entity}#${id}`;
+  if (!wellFormed) throw invalidCursor('not a cursor this API handed out');
+  return cursor;
+}
+
+function cursorKeyOf(item: Record<string, unknown>, plan: ListPlan): Record<string, string> {
+  const names = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, plan.partitionKey, plan.sortKey];
+  return Object.fromEntries(names.map((name) => [name, String(item[name])]));
+}
+
+/**
+ * One page of a list, newest first unless `sort=oldest`, with its total and a cursor to the
+ * next page. Page numbers skip items (read with the smallest projection DynamoDB allows); a
+ * cursor continues after the last item it saw, so items added meanwhile cause no duplicate
+ * or gap. Page 1 and every cursor page cost the same however many items the table holds.
  */
 export async function listPage<T>(
   context: StoreContext,
@@ -91,39 +177,50 @@ export async function listPage<T>(
   filters: FilterValues,
   request: PageRequest,
   decode: (item: Record<string, unknown>) => T,
-  counted: boolean,
 ): Promise<Page<T>> {
   const plan = planList(entity, filters);
-  const base = queryInput(context, plan);
-  let toSkip = (request.page - 1) * request.page_size;
-  let startKey: Record<string, unknown> | undefined;
-  const items: T[] = [];
-  const totalPromise = countMatches(context, plan, counted);
+  const ascending = request.sort === 'oldest';
+  const fingerprint = listFingerprint(entity, filters, ascending);
+  const cursor =
+    request.cursor === undefined ? undefined : decodeCursor(request.cursor, entity, plan, fingerprint);
+  const base = queryInput(context, plan, ascending);
+  const pageNumber = cursor?.p ?? request.page;
+  const filtered = plan.residual.length > 0;
+  let toSkip = cursor ? 0 : (request.page - 1) * request.page_size;
+  let startKey: Record<string, unknown> | undefined = cursor?.k;
+  const matches: Record<string, unknown>[] = [];
+  const totalPromise = countTotal(context, entity, filters, plan);
   // Awaited below; this only keeps a failure from surfacing as an unhandled rejection first.
   totalPromise.catch(() => undefined);
-  while (items.length < request.page_size) {
+  let more = false;
+  // One match past the page tells whether a next page exists.
+  while (matches.length <= request.page_size) {
     const skipping = toSkip > 0;
-    const limit = skipping ? toSkip : request.page_size - items.length;
+    const limit = skipping ? toSkip : request.page_size + 1 - matches.length;
     const page = await context.client.send(
       new QueryCommand({
         ...base,
         ExclusiveStartKey: startKey,
-        ...(plan.residual.length === 0 ? { Limit: limit } : {}),
-        ...(skipping && plan.residual.length === 0
+        ...(filtered ? {} : { Limit: limit }),
+        ...(skipping && !filtered
           ? { ProjectionExpression: '#pk', ExpressionAttributeNames: base.ExpressionAttributeNames }
           : {}),
       }),
     );
     for (const item of page.Items ?? []) {
-      if (toSkip > 0) {
-        toSkip -= 1;
-      } else if (items.length < request.page_size) {
-        items.push(decode(item));
-      }
+      if (toSkip > 0) toSkip -= 1;
+      else matches.push(item);
     }
     startKey = page.LastEvaluatedKey;
+    if (matches.length > request.page_size) {
+      more = true;
+      break;
+    }
     if (!startKey) break;
-    if (plan.residual.length > 0 && items.length >= request.page_size) break;
   }
-  return { items, total: await totalPromise };
+  const items = matches.slice(0, request.page_size);
+  const last = items.at(-1);
+  const nextCursor =
+    more && last ? encodeCursor({ p: pageNumber + 1, l: fingerprint, k: cursorKeyOf(last, plan) }) : null;
+  return { items: items.map(decode), total: await totalPromise, page: pageNumber, nextCursor };
 }

@@ -50,7 +50,6 @@ export function createTaskRepository(context: StoreContext): TaskRepository {
         { deployment_id: filter.deployment_id, status: filter.status, type: filter.type },
         filter,
         taskFromItem,
-        false,
       ),
     async getByDeploymentId(deploymentId) {
       const tasks: Task[] = [];

@@ -1,10 +1,16 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { conflict } from '../http/errors';
-import type { ResourceKind, UsageGuard } from '../services/request-context';
+import { InUse } from '../domain/errors';
 import { ENTITY, filterPartition, STATUS_INDEX } from './keys';
 import type { StoreContext } from './store-context';
 
 const UNFINISHED = ['pending', 'running'] as const;
+
+export type ResourceKind = 'version' | 'application' | 'environment';
+
+/** Refuses (InUse) when an unfinished deployment uses the thing about to be deleted. */
+export interface UsageGuard {
+  assertUnused(kind: ResourceKind, id: string): Promise<void>;
+}
 
 const CONDITION: Record<ResourceKind, { expression: string; attribute: string }> = {
   version: { expression: '#attribute = :id', attribute: 'version_id' },
@@ -43,9 +49,7 @@ export function createUsageGuard(context: StoreContext): UsageGuard {
           );
           const [first] = page.Items ?? [];
           if (first) {
-            throw conflict(`The ${kind} ${id} is used by the unfinished deployment ${String(first.id)}`, {
-              deployment_id: first.id,
-            });
+            throw new InUse(kind, id, String(first.id));
           }
           startKey = page.LastEvaluatedKey;
         } while (startKey);

@@ -37,8 +37,7 @@ export function createVersionRepository(context: StoreContext): VersionRepositor
       const item = await table.get(id);
       return item ? fromItem(item) : undefined;
     },
-    list: (filter) =>
-      listPage(context, ENTITY.version, { repository: filter.repository }, filter, fromItem, true),
+    list: (filter) => listPage(context, ENTITY.version, { repository: filter.repository }, filter, fromItem),
     delete: (id, check) => table.removeById(id, check),
   };
 }

@@ -28,8 +28,10 @@ const REPOSITORIES = 50;
 const repositoryOf = (index: number) => `https://github.com/bench/repo-${index % REPOSITORIES}`;
 const FILTERED_REPOSITORY = repositoryOf(7);
 
+const BENCH_CALLER: Caller = { sub: 'bench', email: 'bench@example.com', groups: ['admins'] };
+
 const LOADER: RequestContext = {
-  caller: { sub: 'bench', email: 'bench@example.com', groups: ['admins'] } satisfies Caller,
+  caller: BENCH_CALLER,
   requestId: 'bench-load',
 };
 

@@ -2,6 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApplicationsHandler } from '../../lambdas/api/applications';
 import { Application, ApplicationListResponse } from '../../lambdas/domain/application';
+import { ConcurrentModification } from '../../lambdas/domain/errors';
 import { toApiError } from '../../lambdas/http/aws-faults';
 import { createApplicationService } from '../../lambdas/services/application-service';
 import {
@@ -266,9 +267,9 @@ describe('concurrent updates', () => {
     expect(toApiError(losers[0])).toMatchObject({ status: 409, code: 'CONFLICT' });
 
     // A third write from the same (now stale) read also loses.
-    await expect(repository.update(read, { ...read.application, name: 'third' })).rejects.toMatchObject({
-      status: 409,
-    });
+    await expect(repository.update(read, { ...read.application, name: 'third' })).rejects.toBeInstanceOf(
+      ConcurrentModification,
+    );
     const stored = await repository.getById(application.id);
     expect(['first', 'second']).toContain(stored?.name);
   });

@@ -65,7 +65,7 @@ describe('DELETE of what an unfinished deployment uses', () => {
     const rollback = await callApi(handlers.deployments, {
       method: 'POST',
       path: `/api/v1/deployments/${deployment.id}/rollback`,
-      body: { target_version_id: setting.version.id },
+      body: { target_version_id: setting.version.id, force: true },
       claims: DEPLOYER,
     });
     expectError(rollback, 404, 'NOT_FOUND');

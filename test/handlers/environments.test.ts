@@ -2,6 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEnvironmentsHandler } from '../../lambdas/api/environments';
 import { Environment, EnvironmentListResponse, REDACTED } from '../../lambdas/domain/environment';
+import { ConcurrentModification } from '../../lambdas/domain/errors';
 import { toApiError } from '../../lambdas/http/aws-faults';
 import { logger } from '../../lambdas/http/logger';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
@@ -371,9 +372,9 @@ describe('concurrent updates', () => {
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     expect(losers).toHaveLength(1);
     expect(toApiError(losers[0])).toMatchObject({ status: 409, code: 'CONFLICT' });
-    await expect(repository.update(read, read.environment, read.secrets)).rejects.toMatchObject({
-      status: 409,
-    });
+    await expect(repository.update(read, read.environment, read.secrets)).rejects.toBeInstanceOf(
+      ConcurrentModification,
+    );
   });
 
   it('through the API: two PUTs that read the same revision answer one 200 and one 409', async () => {

@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createVersionsHandler } from '../../lambdas/api/versions';
+import { InUse } from '../../lambdas/domain/errors';
 import { Version } from '../../lambdas/domain/version';
 import { createVersionService } from '../../lambdas/services/version-service';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
@@ -91,10 +92,9 @@ describe('UsageGuard.assertUnused', () => {
       ['application', 'app_b'],
       ['environment', 'env_guarded'],
     ] as const) {
-      await expect(guard.assertUnused(kind, id)).rejects.toMatchObject({
-        status: 409,
-        details: { deployment_id: 'dep_guard_all' },
-      });
+      const refusal = guard.assertUnused(kind, id);
+      await expect(refusal).rejects.toBeInstanceOf(InUse);
+      await expect(refusal).rejects.toMatchObject({ details: { deployment_id: 'dep_guard_all' } });
     }
     await expect(guard.assertUnused('application', 'app_unused')).resolves.toBeUndefined();
   });

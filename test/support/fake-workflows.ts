@@ -19,8 +19,8 @@ import { Environment } from '../../lambdas/domain/environment';
 import type { Task } from '../../lambdas/domain/task';
 import { Version } from '../../lambdas/domain/version';
 import { executionArnOf, type WorkflowManager } from '../../lambdas/execution/workflow-manager';
+import type { BusinessMetrics } from '../../lambdas/metrics/business-metrics';
 import { createApplicationService } from '../../lambdas/services/application-service';
-import type { BusinessMetrics } from '../../lambdas/services/business-metrics';
 import {
   createDeploymentService,
   type DeploymentServiceDependencies,
@@ -92,9 +92,13 @@ export class RecordingWorkflows implements WorkflowManager {
         name: 'ValidationException',
       });
     }
-    const arn = executionArnOf(`arn:aws:states:us-east-1:000000000000:stateMachine:${strategy}`, name);
+    const arn = this.executionArn(strategy, name);
     this.started.push({ strategy, name, input: JSON.parse(input) as Record<string, unknown>, arn });
     return arn;
+  }
+
+  executionArn(strategy: DeploymentStrategy, name: string): string {
+    return executionArnOf(`arn:aws:states:us-east-1:000000000000:stateMachine:${strategy}`, name);
   }
 
   /** runs once inside the next stop, as what the execution did just before it was stopped */

@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -29,6 +30,7 @@ export function faultableClient(table: TestTable) {
     mock.on(PutCommand).callsFake((input) => real.send(new PutCommand(input)));
     mock.on(UpdateCommand).callsFake((input) => real.send(new UpdateCommand(input)));
     mock.on(DeleteCommand).callsFake((input) => real.send(new DeleteCommand(input)));
+    mock.on(BatchGetCommand).callsFake((input) => real.send(new BatchGetCommand(input)));
     mock.on(TransactWriteCommand).callsFake((input) => real.send(new TransactWriteCommand(input)));
   };
   return { client, mock, forwardEverything };

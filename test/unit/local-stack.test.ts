@@ -124,7 +124,7 @@ describe('failInterruptedDeployments', () => {
     await client.send(
       new PutCommand({
         TableName: tableName,
-        Item: deploymentItem({ deployment, executionInput: '{}', executionArn: null, resumes: 0 }),
+        Item: deploymentItem({ deployment, executionInput: '{}', resumes: 0 }),
       }),
     );
     if (status === 'pending' || status === 'running') {
