@@ -16,7 +16,11 @@ import { Deployment, type DeploymentStrategy } from '../../lambdas/domain/deploy
 import { Environment } from '../../lambdas/domain/environment';
 import { Task } from '../../lambdas/domain/task';
 import { Version } from '../../lambdas/domain/version';
-import { createWorkflowManager, type StateMachineArns } from '../../lambdas/execution/workflow-manager';
+import {
+  createWorkflowManager,
+  type StateMachineArns,
+  type WorkflowManager,
+} from '../../lambdas/execution/workflow-manager';
 import type { BusinessMetrics } from '../../lambdas/metrics/business-metrics';
 import { createApplicationService } from '../../lambdas/services/application-service';
 import { createDeploymentService } from '../../lambdas/services/deployment-service';
@@ -85,6 +89,8 @@ export interface DeploymentStack {
 
 export interface DeploymentStackOptions {
   readonly sqs?: Omit<SqsLocalOptions, 'port'>;
+  /** wraps the WorkflowManager the services use (tests hold its calls to order a race) */
+  readonly workflows?: (workflows: WorkflowManager) => WorkflowManager;
 }
 
 const noMetrics: BusinessMetrics = {
@@ -130,7 +136,8 @@ export function useDeploymentStack(options: DeploymentStackOptions = {}): Deploy
         sfn.stateMachineArn(stateMachineName(strategy, key)),
       ]),
     ) as Record<DeploymentStrategy, string>;
-    const workflows = createWorkflowManager(sfn.client, stateMachineArns);
+    const real = createWorkflowManager(sfn.client, stateMachineArns);
+    const workflows = options.workflows ? options.workflows(real) : real;
     const reportFault = (message: string, error: unknown) => {
       faults.push(
         `${message}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
