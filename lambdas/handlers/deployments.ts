@@ -1,5 +1,5 @@
 import { createDeploymentsHandler } from '../api/deployments';
-import { businessMetrics } from '../http/observability';
+import { businessMetrics } from '../observability/metrics';
 import { createDeploymentService } from '../services/deployment-service';
 import { createApplicationRepository } from '../store/application-repository';
 import { createDeploymentRepository } from '../store/deployment-repository';

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { tracer } from '../observability/tracer';
 import type { StoreContext } from '../store/store-context';
 
 /**
@@ -27,7 +28,7 @@ export const TableEnvironment = z.object({ TABLE_NAME: z.string().min(1) });
  * same code at its stand-ins.
  */
 export function storeContextFrom(environment: z.output<typeof TableEnvironment>): StoreContext {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const client = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return { client, tableName: environment.TABLE_NAME };

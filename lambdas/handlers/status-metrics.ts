@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { observability, publishBusinessMetric } from '../http/observability';
-import { metricsFromStreamRecord } from '../metrics/status-change';
+import { publishBusinessMetric } from '../observability/metrics';
+import { observability } from '../observability/middleware';
+import { metricsFromStreamRecord } from '../store/status-stream-metrics';
 
 /**
  * Consumer of the table's stream: turns deployment and task status changes made by the

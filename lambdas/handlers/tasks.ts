@@ -1,5 +1,5 @@
 import { createTasksHandler } from '../api/tasks';
-import { businessMetrics } from '../http/observability';
+import { businessMetrics } from '../observability/metrics';
 import { createTaskService } from '../services/task-service';
 import { createDeploymentRepository } from '../store/deployment-repository';
 import { createTaskRepository } from '../store/task-repository';

@@ -1,7 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createWorkflowManager, type WorkflowManager } from '../execution/workflow-manager';
-import { logger } from '../http/logger';
-import { tracer } from '../http/observability';
+import { logger } from '../observability/logger';
+import { tracer } from '../observability/tracer';
 import type { StoreContext } from '../store/store-context';
 import { readEnvironment, storeContextFrom, WorkflowEnvironment } from './runtime';
 

@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context as LambdaContext } from 'aws-lambda';
+import { observability } from '../observability/middleware';
 import { assertAccess, callerFromEvent } from './auth';
 import { toApiError } from './aws-faults';
 import { allowedOriginsFrom, CORS_ORIGINS_VARIABLE, corsHeaders } from './cors';
 import { ApiError } from './errors';
 import { logger } from './logger';
-import { observability } from './observability';
 import { parseJsonBody, parseWith, queryOf } from './request';
 import type { ApiResource, RouteInput, RouteSpec } from './route';
 

@@ -1,4 +1,2 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-
-/** Structured JSON logs; the service name comes from POWERTOOLS_SERVICE_NAME in the stack. */
-export const logger = new Logger({ serviceName: 'deploy-manager' });
+/** The edge logs through the one structured logger (observability/logger.ts). */
+export { logger } from '../observability/logger';

@@ -2,7 +2,7 @@ import type { AttributeValue, Context, DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { handler } from '../../lambdas/handlers/status-metrics';
 import { SERVICE_NAME } from '../../lambdas/metrics/catalogue';
-import { metricsFromStreamRecord } from '../../lambdas/metrics/status-change';
+import { metricsFromStreamRecord } from '../../lambdas/store/status-stream-metrics';
 
 type Item = Record<string, string | null>;
 

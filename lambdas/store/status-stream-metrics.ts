@@ -1,8 +1,8 @@
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import type { DeploymentStatus } from '../domain/deployment';
 import type { TaskStatus } from '../domain/task';
-import { ENTITY } from '../store/keys';
-import type { BusinessMetricDatum } from './catalogue';
+import type { BusinessMetricDatum } from '../metrics/catalogue';
+import { ENTITY } from './keys';
 
 type Image = Readonly<Record<string, AttributeValue>>;
 type FinalStatus = Extract<DeploymentStatus & TaskStatus, 'success' | 'failed'>;
