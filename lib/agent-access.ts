@@ -1,5 +1,7 @@
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { TASK_LOG } from '../lambdas/agent-protocol/task-log';
+import type { DataTable } from './data-table';
 import type { TaskQueue } from './task-queue';
 import type { Workflows } from './workflows';
 
@@ -15,15 +17,20 @@ export const AGENT_TASK_ACTIONS = [
   'states:SendTaskHeartbeat',
 ] as const;
 
+/** Writing a task's log chunks: PutItem, one per flush (agent-protocol/task-log.ts). */
+export const AGENT_LOG_ACTIONS = ['dynamodb:PutItem'] as const;
+
 export interface AgentAccessProps {
   readonly taskQueue: TaskQueue;
   readonly workflows: Workflows;
+  readonly table: DataTable;
 }
 
 /**
  * Everything a deploy agent may do, as one managed policy to attach to the agent's role
  * (EC2 instance profile, EKS service account, ECS task role, …): consume the task queue and
- * answer the workflow that is waiting on the task token. Nothing else.
+ * answer the workflow that is waiting on the task token, and write the logs of its tasks
+ * (items under `TASKLOG#`, enforced by the leading-key condition). Nothing else.
  */
 export class AgentAccess extends Construct {
   readonly policy: ManagedPolicy;
@@ -31,7 +38,8 @@ export class AgentAccess extends Construct {
   constructor(scope: Construct, id: string, props: AgentAccessProps) {
     super(scope, id);
     this.policy = new ManagedPolicy(this, 'Policy', {
-      description: 'deploy-manager agent: consume the task queue, report task results to Step Functions',
+      description:
+        'deploy-manager agent: consume the task queue, report task results to Step Functions, write task logs',
       statements: [
         new PolicyStatement({
           sid: 'ConsumeTaskQueue',
@@ -44,6 +52,15 @@ export class AgentAccess extends Construct {
           sid: 'AnswerTaskTokens',
           actions: [...AGENT_TASK_ACTIONS],
           resources: [...props.workflows.stateMachines.values()].map((machine) => machine.stateMachineArn),
+        }),
+        // Task logs: items whose partition key starts with TASKLOG#, nothing else of the table.
+        new PolicyStatement({
+          sid: 'WriteTaskLogs',
+          actions: [...AGENT_LOG_ACTIONS],
+          resources: [props.table.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TASK_LOG.keyPrefix}*`] },
+          },
         }),
       ],
     });

@@ -71,6 +71,7 @@ export class DeployManagerStack extends Stack {
     this.agents = new AgentAccess(this, 'AgentAccess', {
       taskQueue: this.taskQueue,
       workflows: this.workflows,
+      table: this.data,
     });
     this.observability = new Observability(this, 'Observability', {
       api: this.api.restApi,

@@ -10,6 +10,7 @@ process.env.AWS_REGION ??= 'us-east-1';
 const { BenchContext } = await import('./bench/context');
 const { runApiLatencyBench } = await import('./bench/api-latency');
 const { runBundleBench } = await import('./bench/bundles');
+const { runListScaleBench } = await import('./bench/list-scale');
 const { runLocalE2eBench } = await import('./bench/local-e2e');
 
 type Context = InstanceType<typeof BenchContext>;
@@ -27,6 +28,11 @@ const SECTIONS: readonly Section[] = [
     id: 'api-latency',
     title: 'API latency (versions handler, in-process, DynamoDB Local)',
     run: runApiLatencyBench,
+  },
+  {
+    id: 'list-scale',
+    title: 'Deployment and task lists at 1 000 / 10 000 / 100 000 tasks',
+    run: runListScaleBench,
   },
   {
     id: 'bundles',

@@ -2,6 +2,16 @@
  * The contract between the deployment workflow and deploy agents (docs/agent-protocol.md).
  * Self-contained (zod only), so agents written in TypeScript can import it as it is.
  */
+
+export {
+  TASK_LOG,
+  TaskLogChunk,
+  TaskLogLine,
+  TaskLogStream,
+  taskLogChunkItem,
+  taskLogPartition,
+  taskLogSortKey,
+} from './task-log';
 export {
   InvalidTaskMessageError,
   parseTaskMessage,

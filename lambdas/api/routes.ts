@@ -24,6 +24,7 @@ import {
   UpdateEnvironmentRequest,
 } from '../domain/environment';
 import { ListTasksRequest, Task, TaskListResponse } from '../domain/task';
+import { TaskLogRequest, TaskLogResponse } from '../domain/task-log';
 import { CreateVersionRequest, ListVersionsRequest, Version, VersionListResponse } from '../domain/version';
 import { defineRoute, type RouteSpec } from '../http/route';
 import { WORKFLOW_TEMPLATES } from '../workflow/templates';
@@ -289,6 +290,18 @@ export const ROUTES = {
     summary: 'Get a task',
     successStatus: 200,
     response: Task,
+    errors: [404, 503],
+  }),
+  getTaskLogs: defineRoute({
+    operationId: 'getTaskLogs',
+    method: 'GET',
+    path: `${API_PREFIX}/tasks/{id}/logs`,
+    resource: 'tasks',
+    access: 'read',
+    summary: "Read a task's log lines as its agent writes them, from a cursor",
+    query: TaskLogRequest,
+    successStatus: 200,
+    response: TaskLogResponse,
     errors: [404, 503],
   }),
   retryTask: defineRoute({

@@ -8,6 +8,7 @@ export function taskRoutes(service: TaskService): ResourceImplementations<Routes
   return {
     listTasks: ({ query }) => service.getTaskList(query),
     getTask: ({ params }) => service.getTask(pathId(params, 'Task')),
+    getTaskLogs: ({ params, query }) => service.getTaskLogs(pathId(params, 'Task'), query),
     retryTask: ({ caller, requestId, params }) =>
       service.retryTask({ caller, requestId }, pathId(params, 'Task')),
   };

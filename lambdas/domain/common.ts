@@ -40,7 +40,7 @@ export const MAX_PAGE = 1_000;
  * A whole number from the query string, with one message whatever is wrong with it. Decimal
  * digits only: no sign, space, exponent, fraction or hex (`1e2`, `0x10`, ` 2` are refused).
  */
-const queryInteger = (name: string, max: number, fallback: number) => {
+export const queryInteger = (name: string, max: number, fallback: number) => {
   const message = `${name} must be a whole number from 1 to ${max}`;
   return z
     .string({ error: message })

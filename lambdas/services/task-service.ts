@@ -2,10 +2,12 @@ import { listAnswer, nowTimestamp } from '../domain/common';
 import { CANCELLED_MESSAGE } from '../domain/deployment';
 import { Conflict, NotFound } from '../domain/errors';
 import type { ListTasksRequest, Task, TaskListResponse } from '../domain/task';
+import type { TaskLogRequest, TaskLogResponse } from '../domain/task-log';
 import { launchWorkflow } from '../execution/launch-workflow';
 import { executionNameOf, type WorkflowManager } from '../execution/workflow-manager';
 import type { BusinessMetrics } from '../metrics/business-metrics';
 import type { DeploymentRecord, DeploymentRepository } from '../store/deployment-repository';
+import type { TaskLogRepository } from '../store/task-log-repository';
 import type { TaskRepository } from '../store/task-repository';
 import { abandonDeployment, taskAbortResult } from './deployment-service';
 import type { RequestContext } from './request-context';
@@ -13,11 +15,13 @@ import type { RequestContext } from './request-context';
 export interface TaskService {
   getTaskList(request: ListTasksRequest): Promise<TaskListResponse>;
   getTask(id: string): Promise<Task>;
+  getTaskLogs(id: string, request: TaskLogRequest): Promise<TaskLogResponse>;
   retryTask(context: RequestContext, id: string): Promise<Task>;
 }
 
 export interface TaskServiceDependencies {
   readonly tasks: TaskRepository;
+  readonly logs: TaskLogRepository;
   readonly deployments: DeploymentRepository;
   readonly workflows: WorkflowManager;
   readonly metrics: BusinessMetrics;
@@ -64,6 +68,19 @@ export function createTaskService(dependencies: TaskServiceDependencies): TaskSe
     getTaskList: async (request) => listAnswer('tasks', await tasks.list(request), request),
 
     getTask,
+
+    /** The lines agents logged for the task, in order; `complete` once it finished and all were read. */
+    async getTaskLogs(id, request) {
+      const task = await getTask(id);
+      const page = await dependencies.logs.read(id, request.cursor, request.limit);
+      const finished = task.status === 'success' || task.status === 'failed';
+      return {
+        task_id: id,
+        lines: [...page.lines],
+        next_cursor: page.nextCursor,
+        complete: finished && page.drained,
+      };
+    },
 
     /**
      * Resuming is a new execution of the same definition with the same input: the workflow

@@ -301,7 +301,7 @@ describe('the status-metrics consumer', () => {
 });
 
 describe('the agent policy', () => {
-  it('consumes the task queue and answers task tokens of the two state machines, nothing else', () => {
+  it('consumes the task queue, answers task tokens of the two state machines and writes task logs only, nothing else', () => {
     const properties = propertiesOfConstruct(synthesized, synthesized.stack.agents.policy);
     const queue = logicalIdOf(synthesized.stack.taskQueue.queue);
     const machines = [...synthesized.stack.workflows.stateMachines.values()].map((machine) => ({
@@ -319,6 +319,13 @@ describe('the agent policy', () => {
         Effect: 'Allow',
         Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
         Resource: machines,
+      },
+      {
+        Sid: 'WriteTaskLogs',
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(synthesized.stack.data.table), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TASKLOG#*'] } },
       },
     ]);
   });

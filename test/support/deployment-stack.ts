@@ -30,6 +30,7 @@ import { createVersionService } from '../../lambdas/services/version-service';
 import { createApplicationRepository } from '../../lambdas/store/application-repository';
 import { createDeploymentRepository } from '../../lambdas/store/deployment-repository';
 import { createEnvironmentRepository } from '../../lambdas/store/environment-repository';
+import { createTaskLogRepository } from '../../lambdas/store/task-log-repository';
 import { createTaskRepository } from '../../lambdas/store/task-repository';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { createVersionRepository } from '../../lambdas/store/version-repository';
@@ -167,7 +168,14 @@ export function useDeploymentStack(options: DeploymentStackOptions = {}): Deploy
         }),
       ),
       tasks: createTasksHandler(
-        createTaskService({ tasks, deployments, workflows, metrics: noMetrics, reportFault }),
+        createTaskService({
+          tasks,
+          logs: createTaskLogRepository(store),
+          deployments,
+          workflows,
+          metrics: noMetrics,
+          reportFault,
+        }),
       ),
     };
     return {

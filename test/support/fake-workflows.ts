@@ -42,6 +42,7 @@ import {
 } from '../../lambdas/store/environment-repository';
 import type { StoreContext } from '../../lambdas/store/store-context';
 import { isConditionFailure } from '../../lambdas/store/store-errors';
+import { createTaskLogRepository } from '../../lambdas/store/task-log-repository';
 import { createTaskRepository, type TaskRepository } from '../../lambdas/store/task-repository';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { createVersionRepository, type VersionRepository } from '../../lambdas/store/version-repository';
@@ -457,6 +458,7 @@ export function deploymentWorld(table: TestTable): DeploymentWorld {
     tasks: createTasksHandler(
       createTaskService({
         tasks: repositories.tasks,
+        logs: createTaskLogRepository(store),
         deployments: repositories.deployments,
         workflows,
         metrics,
