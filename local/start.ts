@@ -76,6 +76,7 @@ async function banner(stack: LocalStack, dataDir: string | undefined): Promise<s
       ? [
           `  SQS        ${stack.endpoints.sqs} (task queue ${stack.taskQueueUrl})`,
           `  SFN        ${stack.endpoints.stepFunctions}`,
+          `  logs       ${stack.endpoints.dynamoDb} (table ${stack.tableName}, task logs under TASKLOG#)`,
         ]
       : []),
     ...(interrupted > 0
