@@ -27,19 +27,61 @@ const INTEGRATIONS: Readonly<Record<string, { readonly action: string; readonly 
   'arn:aws:states:::sqs:sendMessage.waitForTaskToken': { action: 'sqs:SendMessage', on: 'queue' },
 };
 
-/** The `Resource` of every Task state, Parallel branches and Map processors included. */
-export function taskResources(definition: JsonValue): string[] {
-  if (Array.isArray(definition)) return definition.flatMap(taskResources);
+const TRANSACT_WRITE_ITEMS = 'arn:aws:states:::aws-sdk:dynamodb:transactWriteItems';
+
+/** TransactWriteItems is authorised per item: the action of each kind of item. */
+const TRANSACTION_ITEM_ACTIONS: Readonly<Record<string, string>> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+};
+
+export interface TaskStateCall {
+  readonly resource: string;
+  readonly parameters: JsonValue | undefined;
+}
+
+/** The `Resource` and `Parameters` of every Task state, Parallel branches and Map processors included. */
+export function taskStateCalls(definition: JsonValue): TaskStateCall[] {
+  if (Array.isArray(definition)) return definition.flatMap(taskStateCalls);
   if (typeof definition !== 'object' || definition === null) return [];
-  const { Type, Resource } = definition;
-  const own = Type === 'Task' && typeof Resource === 'string' ? [Resource] : [];
-  return [...own, ...Object.values(definition).flatMap(taskResources)];
+  const { Type, Resource, Parameters } = definition;
+  const own =
+    Type === 'Task' && typeof Resource === 'string' ? [{ resource: Resource, parameters: Parameters }] : [];
+  return [...own, ...Object.values(definition).flatMap(taskStateCalls)];
+}
+
+/** The `Resource` of every Task state. */
+export const taskResources = (definition: JsonValue): string[] =>
+  taskStateCalls(definition).map((call) => call.resource);
+
+function transactionActions(parameters: JsonValue | undefined): string[] {
+  const items =
+    typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters)
+      ? parameters.TransactItems
+      : undefined;
+  if (!Array.isArray(items)) throw new Error('a transactWriteItems state has no TransactItems');
+  return items.flatMap((item) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item)
+      ? Object.keys(item).map((kind) => {
+          const action = TRANSACTION_ITEM_ACTIONS[kind];
+          if (!action)
+            throw new Error(`a transaction item of kind ${kind}, which the stack grants nothing for`);
+          return action;
+        })
+      : [],
+  );
 }
 
 /** The IAM actions a definition's task states need, on the table and on the task queue. */
 export function integrationActions(definition: StateMachineDefinition): Record<'table' | 'queue', string[]> {
   const actions = { table: new Set<string>(), queue: new Set<string>() };
-  for (const resource of taskResources(definition)) {
+  for (const { resource, parameters } of taskStateCalls(definition)) {
+    if (resource === TRANSACT_WRITE_ITEMS) {
+      for (const action of transactionActions(parameters)) actions.table.add(action);
+      continue;
+    }
     const integration = INTEGRATIONS[resource];
     if (!integration)
       throw new Error(`the workflow calls ${resource}, which the stack grants no permission for`);

@@ -1,24 +1,34 @@
 import { MAX_APPLICATIONS_PER_DEPLOYMENT } from '../domain/deployment';
+import type { StatusTransition } from '../store/status-transition';
 import type { AslStates, JsonObject, StateMachineDefinition } from './asl';
 import { layerSteps } from './dag';
 import { CONDITION_FAILED, dynamoDbRetry, finalWriteRetry } from './retry-policy';
-import { releaseLockRequest, statusUpdateRequest } from './table-requests';
+import {
+  deploymentFilters,
+  type ItemTransition,
+  itemTransitionUpdate,
+  releaseLockItem,
+  releaseLockRequest,
+  transitionItems,
+} from './table-requests';
 import { ITERATION, stepStateNames, stepStates } from './task-states';
 import { timeoutSecondsOf, type WorkflowStep, type WorkflowTemplate } from './templates';
+import { transactionalWriteStates } from './transactions';
 
 /**
  * Template → Step Functions definition (JSONPath only; the same definition runs on AWS and
  * in the local interpreter). Shape:
  *
- *   MarkDeploymentRunning (pending → running)
+ *   MarkDeploymentRunning (pending → running, with its counters: one transaction)
  *     ├─ not pending ─► MarkDeploymentResumed (running → running: a retry's new execution)
  *     │                   └─ not running (cancelled before start) ─► DeploymentNotRunnable
  *     └► RunApplications (Map over $.applications, 10 at a time; one iteration runs one
  *        application's steps, layer by layer, see applicationProcessor)
  *        └► SummarizeApplications → CheckApplications
- *             ├► MarkDeploymentSucceeded → ReleaseEnvironmentLock → DeploymentSucceeded
- *             └► DescribeDeploymentFailure → MarkDeploymentFailed
- *                  → ReleaseEnvironmentLockAfterFailure → DeploymentFailed (Fail)
+ *             ├► MarkDeploymentSucceeded (status, counters, lock release) → DeploymentSucceeded
+ *             │    └─ refused ─► MarkDeploymentSucceededAlone → ReleaseEnvironmentLock
+ *             └► DescribeDeploymentFailure → MarkDeploymentFailed → DeploymentFailed (Fail)
+ *                  └─ refused ─► MarkDeploymentFailedAlone → ReleaseEnvironmentLockAfterFailure
  *
  * An iteration never fails: a failed task ends its application's iteration with
  * `{application_id, failed: true, error_message}`, so the other applications carry on and
@@ -36,11 +46,14 @@ export const DEPLOYMENT_STATES = {
   runApplications: 'RunApplications',
   summarize: 'SummarizeApplications',
   check: 'CheckApplications',
+  writeFailed: 'DeploymentWriteFailed',
   markSucceeded: 'MarkDeploymentSucceeded',
+  markSucceededAlone: 'MarkDeploymentSucceededAlone',
   releaseLock: 'ReleaseEnvironmentLock',
   succeeded: 'DeploymentSucceeded',
   describeFailure: 'DescribeDeploymentFailure',
   markFailed: 'MarkDeploymentFailed',
+  markFailedAlone: 'MarkDeploymentFailedAlone',
   releaseLockAfterFailure: 'ReleaseEnvironmentLockAfterFailure',
   failed: 'DeploymentFailed',
 } as const;
@@ -53,7 +66,7 @@ const layerName = (index: number): string => `Layer${index + 1}`;
 /** The state a layer starts with: its only step's first state, or its Parallel state. */
 function layerEntry(layer: readonly WorkflowStep[], index: number): string {
   const [only] = layer;
-  return layer.length === 1 && only ? stepStateNames(only.id).markRunning : layerName(index);
+  return layer.length === 1 && only ? stepStateNames(only.id).readTask : layerName(index);
 }
 
 /**
@@ -74,7 +87,7 @@ function parallelLayerStates(
     [name]: {
       Type: 'Parallel',
       Branches: layer.map((step) => ({
-        StartAt: stepStateNames(step.id).markRunning,
+        StartAt: stepStateNames(step.id).readTask,
         States: stepStates(step, undefined),
       })),
       ResultPath: '$.layer',
@@ -128,58 +141,102 @@ const ITERATION_INPUT: JsonObject = {
 
 const S = DEPLOYMENT_STATES;
 
-function deploymentStates(template: WorkflowTemplate): AslStates {
-  const conditionFailed = (next: string): JsonObject => ({
-    ErrorEquals: [CONDITION_FAILED],
-    ResultPath: '$.error',
-    Next: next,
-  });
-  const releaseLock = (next: string) => ({
+/** Where the execution input (the top-level state) holds what the deployment's writes need. */
+const ITERATION_PATHS = {
+  deploymentId: '$.deployment_id',
+  environmentId: '$.environment_id',
+  versionId: '$.version_id',
+} as const;
+
+const DEPLOYMENT_FILTERS = deploymentFilters(ITERATION_PATHS.environmentId, ITERATION_PATHS.versionId);
+
+const deploymentTransition = (
+  from: StatusTransition['from'],
+  to: StatusTransition['to'],
+): StatusTransition => ({ entity: 'DEPLOYMENT', from, to });
+
+/**
+ * The deployment's last write: its final status, its counters and the lock release in one
+ * transaction. When that is refused (a cancel got there first, or the lock is gone), the
+ * status alone (if it is still running) and then the lock alone (if it still holds it).
+ */
+function finalWriteStates(options: {
+  readonly write: string;
+  readonly alone: string;
+  readonly releaseLock: string;
+  readonly end: string;
+  readonly item: ItemTransition;
+}): AslStates {
+  const releaseLock = {
     Type: 'Task' as const,
     Resource: 'arn:aws:states:::dynamodb:deleteItem',
-    Parameters: releaseLockRequest('$.environment_id', '$.deployment_id'),
+    Parameters: releaseLockRequest(ITERATION_PATHS.environmentId, ITERATION_PATHS.deploymentId),
     ResultPath: null,
     Retry: finalWriteRetry(),
     // Someone else holds it (a cancel already released it): nothing to do.
-    Catch: [conditionFailed(next)],
-    Next: next,
-  });
-
+    Catch: [{ ErrorEquals: [CONDITION_FAILED], ResultPath: '$.error', Next: options.end }],
+    Next: options.end,
+  };
   return {
-    [S.markRunning]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::dynamodb:updateItem',
-      Parameters: statusUpdateRequest({
-        entity: 'DEPLOYMENT',
-        idPath: '$.deployment_id',
-        status: 'running',
-        from: ['pending'],
-        // Not if_not_exists: the API stores a fresh deployment's started_at as null, which exists.
-        set: { started_at: ':now' },
-      }),
-      ResultPath: null,
-      Retry: dynamoDbRetry(),
+    ...transactionalWriteStates({
+      name: options.write,
+      items: transitionItems(options.item, DEPLOYMENT_FILTERS, [
+        releaseLockItem(ITERATION_PATHS.environmentId, ITERATION_PATHS.deploymentId),
+      ]),
+      continuation: { Next: options.end },
+      onConditionFailed: options.alone,
+      onFailure: options.alone,
+      errorPath: '$.error',
+    }),
+    // Not running any more (cancelled meanwhile): keep the cancel's verdict, still free the lock.
+    ...transactionalWriteStates({
+      name: options.alone,
+      items: transitionItems(options.item, DEPLOYMENT_FILTERS),
+      continuation: { Next: options.releaseLock },
+      onConditionFailed: options.releaseLock,
+      onFailure: options.releaseLock,
+      errorPath: '$.error',
+    }),
+    [options.releaseLock]: releaseLock,
+  };
+}
+
+function deploymentStates(template: WorkflowTemplate): AslStates {
+  return {
+    ...transactionalWriteStates({
+      name: S.markRunning,
+      items: transitionItems(
+        {
+          transition: deploymentTransition('pending', 'running'),
+          idPath: ITERATION_PATHS.deploymentId,
+          // Not if_not_exists: the API stores a fresh deployment's started_at as null, which exists.
+          clauses: { set: { started_at: ':now' } },
+        },
+        DEPLOYMENT_FILTERS,
+      ),
+      continuation: { Next: S.runApplications },
       // Not pending: a retry's new execution (running, keep started_at) or a cancel (see below).
-      Catch: [conditionFailed(S.markResumed)],
-      Next: S.runApplications,
-    },
+      onConditionFailed: S.markResumed,
+      onFailure: S.writeFailed,
+      errorPath: '$.error',
+    }),
     [S.markResumed]: {
       Type: 'Task',
       Resource: 'arn:aws:states:::dynamodb:updateItem',
-      Parameters: statusUpdateRequest({
-        entity: 'DEPLOYMENT',
-        idPath: '$.deployment_id',
-        status: 'running',
-        from: ['running'],
+      // running → running moves no counter: a plain conditional update.
+      Parameters: itemTransitionUpdate({
+        transition: deploymentTransition('running', 'running'),
+        idPath: ITERATION_PATHS.deploymentId,
       }),
       ResultPath: null,
       Retry: dynamoDbRetry(),
       // Neither pending nor running: cancelled before the execution began. Leave everything
       // as the cancel left it.
-      Catch: [conditionFailed(S.notRunnable)],
+      Catch: [{ ErrorEquals: [CONDITION_FAILED], ResultPath: '$.error', Next: S.notRunnable }],
       Next: S.runApplications,
     },
     [S.notRunnable]: { Type: 'Succeed' },
+    [S.writeFailed]: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
     [S.runApplications]: {
       Type: 'Map',
       ItemsPath: '$.applications',
@@ -204,23 +261,17 @@ function deploymentStates(template: WorkflowTemplate): AslStates {
       Default: S.markSucceeded,
     },
 
-    [S.markSucceeded]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::dynamodb:updateItem',
-      Parameters: statusUpdateRequest({
-        entity: 'DEPLOYMENT',
-        idPath: '$.deployment_id',
-        status: 'success',
-        from: ['running'],
-        set: { completed_at: ':now' },
-      }),
-      ResultPath: null,
-      Retry: dynamoDbRetry(),
-      // No longer running (cancelled meanwhile): keep the cancel's verdict, still free the lock.
-      Catch: [conditionFailed(S.releaseLock)],
-      Next: S.releaseLock,
-    },
-    [S.releaseLock]: releaseLock(S.succeeded),
+    ...finalWriteStates({
+      write: S.markSucceeded,
+      alone: S.markSucceededAlone,
+      releaseLock: S.releaseLock,
+      end: S.succeeded,
+      item: {
+        transition: deploymentTransition('running', 'success'),
+        idPath: ITERATION_PATHS.deploymentId,
+        clauses: { set: { completed_at: ':now' } },
+      },
+    }),
     [S.succeeded]: { Type: 'Succeed' },
 
     [S.describeFailure]: {
@@ -231,23 +282,18 @@ function deploymentStates(template: WorkflowTemplate): AslStates {
       ResultPath: '$.failure',
       Next: S.markFailed,
     },
-    [S.markFailed]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::dynamodb:updateItem',
-      Parameters: statusUpdateRequest({
-        entity: 'DEPLOYMENT',
-        idPath: '$.deployment_id',
-        status: 'failed',
-        from: ['running'],
-        set: { completed_at: ':now', error_message: ':error_message' },
+    ...finalWriteStates({
+      write: S.markFailed,
+      alone: S.markFailedAlone,
+      releaseLock: S.releaseLockAfterFailure,
+      end: S.failed,
+      item: {
+        transition: deploymentTransition('running', 'failed'),
+        idPath: ITERATION_PATHS.deploymentId,
+        clauses: { set: { completed_at: ':now', error_message: ':error_message' } },
         values: { ':error_message': { 'S.$': 'States.ArrayGetItem($.failure.messages, 0)' } },
-      }),
-      ResultPath: null,
-      Retry: dynamoDbRetry(),
-      Catch: [conditionFailed(S.releaseLockAfterFailure)],
-      Next: S.releaseLockAfterFailure,
-    },
-    [S.releaseLockAfterFailure]: releaseLock(S.failed),
+      },
+    }),
     [S.failed]: { Type: 'Fail', Error: DEPLOYMENT_FAILED_ERROR, CausePath: '$.failure.messages[0]' },
   };
 }

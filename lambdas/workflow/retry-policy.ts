@@ -1,12 +1,19 @@
 import type { Retrier } from './asl';
 
 /**
- * Error names as Step Functions reports them for the optimized integrations
- * (`<Service>.<Exception>`), and the Retry lists built from them. A conditional-check
- * failure is an answer, never a transient fault: no retrier matches it.
+ * Error names as Step Functions reports them, and the Retry lists built from them.
+ *  - Optimized integrations (`arn:aws:states:::dynamodb:*`, `sqs:*`): `<Service>.<Exception>`
+ *    with the service's own prefix (`DynamoDB.`, `SQS.`).
+ *  - AWS SDK integrations (`arn:aws:states:::aws-sdk:dynamodb:*`): `<ServiceName>.<ErrorName>`,
+ *    both PascalCase, the service as the SDK names it (`DynamoDb.`), always with the
+ *    `Exception` suffix.
+ * A failed condition is an answer, never a transient fault: no retrier matches it.
  */
 
 export const CONDITION_FAILED = 'DynamoDB.ConditionalCheckFailedException';
+
+/** What `transactWriteItems` fails with when any item's condition fails or the items conflict. */
+export const TRANSACTION_CANCELLED = 'DynamoDb.TransactionCanceledException';
 
 /** Throttling and server-side faults of DynamoDB that a later attempt may not meet. */
 export const DYNAMODB_TRANSIENT_ERRORS = [
@@ -17,6 +24,30 @@ export const DYNAMODB_TRANSIENT_ERRORS = [
   'DynamoDB.InternalServerError',
   'DynamoDB.ServiceUnavailableException',
   'DynamoDB.TransactionConflictException',
+];
+
+/** The same faults through the AWS SDK integration (TransactWriteItems). */
+export const DYNAMODB_SDK_TRANSIENT_ERRORS = [
+  'DynamoDb.ProvisionedThroughputExceededException',
+  'DynamoDb.ThrottlingException',
+  'DynamoDb.RequestLimitExceededException',
+  'DynamoDb.InternalServerErrorException',
+  'DynamoDb.ServiceUnavailableException',
+  'DynamoDb.TransactionInProgressException',
+];
+
+/**
+ * The cancellation reasons of a cancelled transaction are in its Cause, in item order:
+ * `Transaction cancelled, please refer cancellation reasons for specific reasons
+ * [ConditionalCheckFailed, None] (Service: DynamoDb, …)`. These patterns (Choice
+ * StringMatches) sort a cancellation into an answer (a condition failed) and a transient
+ * fault (a conflicting transaction or a throttled item), which is written again.
+ */
+export const CONDITION_FAILED_CAUSE = '*ConditionalCheckFailed*';
+export const TRANSIENT_CANCELLATION_CAUSES = [
+  '*TransactionConflict*',
+  '*ThrottlingError*',
+  '*ProvisionedThroughputExceeded*',
 ];
 
 /** Faults of SQS SendMessage (before the task waits for its token). */
@@ -31,14 +62,24 @@ export const SQS_TRANSIENT_ERRORS = [
   'SQS.ServiceUnavailable',
 ];
 
+/**
+ * How Step Functions' Cause of a failed SendMessage names the service (the optimized
+ * integration's SDK message; the local stand-in's is the second). An agent's
+ * SendTaskFailure under an SQS name carries whatever cause it chose.
+ */
+export const SQS_SERVICE_CAUSES = ['*(Service: AmazonSQS;*', '*(Service: Sqs,*'];
+
+/** How often a genuine SendMessage failure is sent again before the task fails. */
+export const MAX_DISPATCH_RESENDS = 3;
+
 const backoff = { IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: 20, JitterStrategy: 'FULL' } as const;
 
 export const dynamoDbRetry = (): Retrier[] => [
   { ErrorEquals: [...DYNAMODB_TRANSIENT_ERRORS], MaxAttempts: 6, ...backoff },
 ];
 
-export const sqsRetry = (): Retrier[] => [
-  { ErrorEquals: [...SQS_TRANSIENT_ERRORS], MaxAttempts: 4, ...backoff },
+export const transactionRetry = (): Retrier[] => [
+  { ErrorEquals: [...DYNAMODB_SDK_TRANSIENT_ERRORS], MaxAttempts: 6, ...backoff },
 ];
 
 /**

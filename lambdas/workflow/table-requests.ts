@@ -1,22 +1,21 @@
+import type { FilterValues } from '../store/counters';
+import { counterKey, entityKey, environmentLockKey } from '../store/keys';
 import {
-  type EntityName,
-  entityKey,
-  environmentLockKey,
-  FILTER_SLOTS,
-  filterPartition,
-  slotIndex,
-} from '../store/keys';
+  type StatusEntity,
+  type StatusTransition,
+  type TransitionClauses,
+  transitionCounterChanges,
+  transitionExpression,
+} from '../store/status-transition';
 import { type JsonObject, TABLE_NAME_PLACEHOLDER } from './asl';
 
 /**
- * DynamoDB request Parameters for the optimized integrations (`arn:aws:states:::dynamodb:*`):
- * AWS's JSON request shape, with values read from the state input through `.$` fields.
- * Keys and index partitions come from store/keys.ts so the workflow writes exactly what
- * the repositories read.
+ * DynamoDB requests of the workflow's states, in AWS's JSON request shape (the Parameters
+ * of `arn:aws:states:::dynamodb:*` and of `arn:aws:states:::aws-sdk:dynamodb:*`), with
+ * values read from the state input through `.$` fields. Keys, index partitions, status
+ * expressions and counters come from lambdas/store (keys.ts, status-transition.ts,
+ * counters.ts), so the workflow writes exactly what the repositories write and read.
  */
-
-export type WorkflowStatus = 'pending' | 'running' | 'success' | 'failed';
-type StatusEntity = Extract<EntityName, 'DEPLOYMENT' | 'TASK'>;
 
 /**
  * The state's entry time as the service's timestamps: UTC, second precision, `Z`.
@@ -28,110 +27,140 @@ type StatusEntity = Extract<EntityName, 'DEPLOYMENT' | 'TASK'>;
 export const NOW_TIMESTAMP =
   "States.Format('{}Z', States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($$.State.EnteredTime, '.'), 0), 'Z'), 0))";
 
-/** The GSI partition attribute that carries an entity's status (gsi3pk for deployments and tasks). */
-function statusIndexAttribute(entity: StatusEntity): string {
-  const slots: readonly string[] = FILTER_SLOTS[entity];
-  const index = slotIndex(slots.indexOf('status'));
-  if (index === undefined) throw new Error(`${entity} has no status index`);
-  return index.partitionKey;
-}
+/** A text with `'`, `{`, `}` and `\` escaped, for the template of States.Format. */
+const formatLiteral = (text: string): string => text.replace(/[\\'{}]/g, (character) => `\\${character}`);
 
 /**
- * `pk`/`sk` of an item whose id is read at `idPath`. The key is built by store/keys.ts
- * with `{}` as the id, which becomes the States.Format template (the entity prefixes hold
- * none of the characters States.Format reserves).
+ * A string AttributeValue built from a template whose `{}` stand for values read at
+ * `paths` (in order). The template's other characters are taken literally.
  */
-function keyAt(key: { pk: string; sk: string }, idPath: string): JsonObject {
-  return { pk: { 'S.$': `States.Format('${key.pk}', ${idPath})` }, sk: { S: key.sk } };
+function formattedString(parts: readonly string[], paths: readonly string[]): JsonObject {
+  if (paths.length === 0) return { S: parts.join('') };
+  const template = parts.map(formatLiteral).join('{}');
+  return { 'S.$': `States.Format('${template}', ${paths.join(', ')})` };
+}
+
+/** `pk`/`sk` of an item whose id is read at `idPath`. */
+function keyAt(key: (id: string) => { pk: string; sk: string }, idPath: string): JsonObject {
+  const marker = '\uE000';
+  const { pk, sk } = key(marker);
+  return { pk: formattedString(pk.split(marker), [idPath]), sk: { S: sk } };
 }
 
 export const entityKeyAt = (entity: StatusEntity, idPath: string): JsonObject =>
-  keyAt(entityKey(entity, '{}'), idPath);
+  keyAt((id) => entityKey(entity, id), idPath);
 
-export const environmentLockKeyAt = (idPath: string): JsonObject => keyAt(environmentLockKey('{}'), idPath);
+export const environmentLockKeyAt = (idPath: string): JsonObject => keyAt(environmentLockKey, idPath);
 
-export interface StatusUpdate {
-  readonly entity: StatusEntity;
+/** A filter value of the item whose status moves: fixed (a task's type) or read from the state. */
+export type FilterSource = { readonly literal: string } | { readonly path: string };
+
+/**
+ * The counter updates (`ADD #count :delta`) of a transition, as TransactItems. Counters of
+ * values read from the state (a deployment's environment and version) get their partition
+ * through States.Format.
+ */
+export function counterUpdates(
+  transition: StatusTransition,
+  filters: Readonly<Record<string, FilterSource>>,
+): JsonObject[] {
+  // Each value read from the state is a marker in the partition, replaced by `{}` afterwards.
+  const markers = new Map<string, string>();
+  const values: Record<string, string> = {};
+  for (const [attribute, source] of Object.entries(filters)) {
+    if ('literal' in source) {
+      values[attribute] = source.literal;
+    } else {
+      const marker = `\uE000${markers.size}\uE000`;
+      markers.set(marker, source.path);
+      values[attribute] = marker;
+    }
+  }
+  const filterValues: FilterValues = values;
+  return transitionCounterChanges(transition, filterValues).map(({ partition, delta }) => {
+    const { pk, sk } = counterKey(partition);
+    const parts = pk.split(/\uE000\d+\uE000/);
+    const paths = [...pk.matchAll(/\uE000\d+\uE000/g)].map((match) => markers.get(match[0]) ?? '');
+    return {
+      Update: {
+        TableName: TABLE_NAME_PLACEHOLDER,
+        Key: { pk: formattedString(parts, paths), sk: { S: sk } },
+        UpdateExpression: 'ADD #count :delta',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':delta': { N: String(delta) } },
+      },
+    };
+  });
+}
+
+export interface ItemTransition {
+  readonly transition: StatusTransition;
   /** where the state input holds the item's id */
   readonly idPath: string;
-  readonly status: WorkflowStatus;
-  /** the update applies only while the item is in one of these statuses */
-  readonly from: readonly WorkflowStatus[];
-  /**
-   * further `SET <attribute> = <value expression>` clauses; `:now` is the state's entry
-   * time, and `#<attribute>` names any attribute set here (e.g. `if_not_exists(#started_at, :now)`)
-   */
-  readonly set?: Readonly<Record<string, string>>;
-  /** `ADD <attribute> <value>` clauses */
-  readonly add?: Readonly<Record<string, string>>;
-  /** values the `set`/`add` expressions use, besides `:now` */
+  /** further clauses (store/status-transition.ts); `:now` is the state's entry time */
+  readonly clauses?: TransitionClauses;
+  /** values the clauses use, besides `:now` */
   readonly values?: Readonly<Record<string, JsonObject>>;
-  readonly returnValues?: 'NONE' | 'UPDATED_NEW';
 }
 
 /**
- * An UpdateItem that moves `status` (with its index partition and `updated_at`) under a
- * condition on the current status, so a late or repeated write cannot undo a newer one.
- * Every attribute goes through a `#name` alias: `status` and `result` are reserved words.
+ * The item's own status update: TableName, Key and the expressions of transitionExpression,
+ * which is also the UpdateItem request of the optimized integration.
  */
-export function statusUpdateRequest(update: StatusUpdate): JsonObject {
-  const statusIndex = statusIndexAttribute(update.entity);
-  const set: Record<string, string> = {
-    status: ':status',
-    [statusIndex]: ':status_partition',
-    updated_at: ':now',
-    ...update.set,
-  };
-  const add = update.add ?? {};
-  const names: Record<string, string> = {};
-  const alias = (attribute: string): string => {
-    names[`#${attribute}`] = attribute;
-    return `#${attribute}`;
-  };
-  const setClause = Object.entries(set)
-    .map(([attribute, value]) => `${alias(attribute)} = ${value}`)
-    .join(', ');
-  const addClause = Object.entries(add)
-    .map(([attribute, value]) => `${alias(attribute)} ${value}`)
-    .join(', ');
-  const expected = update.from.map((_status, index) => `:from_${index}`);
-  const condition =
-    expected.length === 1 ? `#status = ${expected[0]}` : `#status IN (${expected.join(', ')})`;
-
-  const values: Record<string, JsonObject> = {
-    ':status': { S: update.status },
-    ':status_partition': { S: filterPartition(update.entity, 'status', update.status) },
-    ':now': { 'S.$': NOW_TIMESTAMP },
-    ...update.values,
-  };
-  update.from.forEach((status, index) => {
-    values[`:from_${index}`] = { S: status };
-  });
-
+export function itemTransitionUpdate({ transition, idPath, clauses, values }: ItemTransition): JsonObject {
+  const expression = transitionExpression(transition, clauses);
+  const attributeValues: Record<string, JsonObject> = { ':now': { 'S.$': NOW_TIMESTAMP }, ...values };
+  for (const [name, value] of Object.entries(expression.literals)) attributeValues[name] = { S: value };
   return {
     TableName: TABLE_NAME_PLACEHOLDER,
-    Key: entityKeyAt(update.entity, update.idPath),
-    UpdateExpression: `SET ${setClause}${addClause ? ` ADD ${addClause}` : ''}`,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    ReturnValues: update.returnValues ?? 'NONE',
+    Key: entityKeyAt(transition.entity, idPath),
+    UpdateExpression: expression.UpdateExpression,
+    ConditionExpression: expression.ConditionExpression,
+    ExpressionAttributeNames: expression.ExpressionAttributeNames,
+    ExpressionAttributeValues: attributeValues,
   };
 }
 
-/** A strongly consistent read of a task's status (the resume check). */
-export function readTaskStatusRequest(taskIdPath: string): JsonObject {
+/**
+ * The TransactItems of a status change: the item's update first (so the first cancellation
+ * reason is its condition's), then its counters, then any `extra` items.
+ */
+export function transitionItems(
+  item: ItemTransition,
+  filters: Readonly<Record<string, FilterSource>>,
+  extra: readonly JsonObject[] = [],
+): JsonObject[] {
+  return [{ Update: itemTransitionUpdate(item) }, ...counterUpdates(item.transition, filters), ...extra];
+}
+
+/** Parameters of `aws-sdk:dynamodb:transactWriteItems`. */
+export const transactWrite = (items: readonly JsonObject[]): JsonObject => ({ TransactItems: [...items] });
+
+/** A deployment's counted filters besides its status, read from the execution input. */
+export const deploymentFilters = (
+  environmentIdPath: string,
+  versionIdPath: string,
+): Record<string, FilterSource> => ({
+  environment_id: { path: environmentIdPath },
+  version_id: { path: versionIdPath },
+});
+
+/** A task's counted filters besides its status: its step's type, fixed at compile time. */
+export const taskFilters = (type: string): Record<string, FilterSource> => ({ type: { literal: type } });
+
+/** A strongly consistent read of a task's status and attempt (the start check). */
+export function readTaskRequest(taskIdPath: string): JsonObject {
   return {
     TableName: TABLE_NAME_PLACEHOLDER,
     Key: entityKeyAt('TASK', taskIdPath),
-    ProjectionExpression: '#status',
-    ExpressionAttributeNames: { '#status': 'status' },
+    ProjectionExpression: '#status, #attempt',
+    ExpressionAttributeNames: { '#status': 'status', '#attempt': 'attempt' },
     ConsistentRead: true,
   };
 }
 
-/** Deletes the environment lock, but only while this deployment holds it. */
-export function releaseLockRequest(environmentIdPath: string, deploymentIdPath: string): JsonObject {
+/** The condition and values of a lock release: only while this deployment holds it. */
+function lockReleaseMembers(environmentIdPath: string, deploymentIdPath: string): JsonObject {
   return {
     TableName: TABLE_NAME_PLACEHOLDER,
     Key: environmentLockKeyAt(environmentIdPath),
@@ -140,3 +169,12 @@ export function releaseLockRequest(environmentIdPath: string, deploymentIdPath: 
     ExpressionAttributeValues: { ':deployment_id': { 'S.$': deploymentIdPath } },
   };
 }
+
+/** DeleteItem of the environment lock (optimized integration), only while this deployment holds it. */
+export const releaseLockRequest = (environmentIdPath: string, deploymentIdPath: string): JsonObject =>
+  lockReleaseMembers(environmentIdPath, deploymentIdPath);
+
+/** The same release as a TransactItems entry. */
+export const releaseLockItem = (environmentIdPath: string, deploymentIdPath: string): JsonObject => ({
+  Delete: lockReleaseMembers(environmentIdPath, deploymentIdPath),
+});

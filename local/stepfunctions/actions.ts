@@ -7,6 +7,9 @@ import { tryParseJson } from './json';
 import type { RegisteredStateMachine, StateMachineRegistry } from './state-machine-registry';
 import type { TokenRegistry } from './token-registry';
 
+/** SendTaskSuccess's `output`: at most 256 KiB, as Step Functions' API model says. */
+const STATE_OUTPUT_MAX_LENGTH = 262144;
+
 /** One API action: request body in, response body out (AWS JSON 1.0 member names). */
 export type Action = (body: unknown) => Record<string, unknown>;
 
@@ -132,7 +135,7 @@ export function createActions({
     ],
     [
       'SendTaskSuccess',
-      action(z.object({ taskToken, output: z.string() }), (input) => {
+      action(z.object({ taskToken, output: z.string().max(STATE_OUTPUT_MAX_LENGTH) }), (input) => {
         const output = tryParseJson(input.output);
         if (!output.ok) throw sfnErrors.invalidOutput('output is not valid JSON');
         tokens.succeed(input.taskToken, output.value);

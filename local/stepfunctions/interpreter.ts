@@ -20,6 +20,12 @@ import type * as Interpreter from 'aws-local-stepfunctions';
  *    braces, and the values are inserted as they are;
  *  - arguments are split by a tokenizer that knows quotes and escapes (the original counted
  *    parentheses inside literals and took `'\\'` for an escaped quote).
+ * Further patches make the interpreter behave as Step Functions where the workflow relies on it:
+ *  - the 256 KiB payload quota: a state whose input after Parameters, whose result or whose
+ *    output is larger fails with States.DataLimitExceeded, which States.ALL and
+ *    States.TaskFailed do not match (a Retry/Catch naming it does);
+ *  - a caught error without a cause has no `Cause` (AWS leaves it out), and a TimeoutSeconds
+ *    timeout (States.Timeout) has none, as on AWS.
  * Each patch must match the installed build exactly once; a new interpreter version fails
  * the stand-in's start with the name of the patch to review (test/unit/workflow's
  * `known interpreter quirk` test pins the upstream behaviour).
@@ -142,9 +148,69 @@ const PATCHES: readonly SourcePatch[] = [
   execute(templateStr, ...placeholderValues) {
     const placeholdersNumber = templateStr.match(/\{\}/g)?.length ?? 0;`,
   },
+  {
+    name: 'state data limit helpers',
+    find: 'function processResultPath(path, rawInput, result) {',
+    replace: String.raw`// Step Functions' payload quota: 256 KiB of UTF-8 JSON per state input, result and output.
+const STATES_DATA_LIMIT_BYTES = 262144;
+var StatesDataLimitExceededError = class extends Error {
+  constructor(what) {
+    super("The state's " + what + " exceeds the maximum number of bytes service limit (" + STATES_DATA_LIMIT_BYTES + ").");
+    this.name = "States.DataLimitExceeded";
+  }
+};
+function withinDataLimit(value, what) {
+  if (value !== void 0 && Buffer.byteLength(JSON.stringify(value), "utf8") > STATES_DATA_LIMIT_BYTES) {
+    throw new StatesDataLimitExceededError(what);
+  }
+  return value;
+}
+// Neither States.ALL nor States.TaskFailed matches it; naming it does.
+const isDataLimitError = (error) => error.name === "States.DataLimitExceeded";
+function processResultPath(path, rawInput, result) {`,
+  },
+  {
+    name: 'state input after Parameters within the data limit',
+    find: '      const processedInput = this.processInput(input, context);',
+    replace:
+      '      const processedInput = withinDataLimit(this.processInput(input, context), "input after Parameters");',
+  },
+  {
+    name: 'state result and output within the data limit',
+    find: '      const processedResult = this.processResult(currResult, rawInput, context);',
+    replace: `      withinDataLimit(currResult, "result");
+      const processedResult = withinDataLimit(this.processResult(currResult, rawInput, context), "output");`,
+  },
+  {
+    name: 'retrier wildcards skip States.DataLimitExceeded',
+    find: String.raw`        const isErrorWildcard = retrierError === WILDCARD_ERROR;
+        const isErrorTaskWildcard = retrierError === TASK_STATE_WILDCARD_ERROR && this.stateDefinition.Type === "Task" && !(error instanceof StatesTimeoutError);`,
+    replace: String.raw`        const isErrorWildcard = retrierError === WILDCARD_ERROR && !isDataLimitError(error);
+        const isErrorTaskWildcard = retrierError === TASK_STATE_WILDCARD_ERROR && this.stateDefinition.Type === "Task" && !(error instanceof StatesTimeoutError) && !isDataLimitError(error);`,
+  },
+  {
+    name: 'catcher wildcards skip States.DataLimitExceeded',
+    find: String.raw`        const isErrorWildcard = catcherError === WILDCARD_ERROR;
+        const isErrorTaskWildcard = catcherError === TASK_STATE_WILDCARD_ERROR && this.stateDefinition.Type === "Task" && !(error instanceof StatesTimeoutError);`,
+    replace: String.raw`        const isErrorWildcard = catcherError === WILDCARD_ERROR && !isDataLimitError(error);
+        const isErrorTaskWildcard = catcherError === TASK_STATE_WILDCARD_ERROR && this.stateDefinition.Type === "Task" && !(error instanceof StatesTimeoutError) && !isDataLimitError(error);`,
+  },
+  {
+    name: 'a caught error without a cause has no Cause',
+    find: String.raw`            Error: error.name,
+            Cause: error.message`,
+    replace: String.raw`            Error: error.name,
+            ...error.message === "" ? {} : { Cause: error.message }`,
+  },
+  {
+    name: 'States.Timeout comes without a cause',
+    find: 'super("States.Timeout");',
+    replace: 'super("");',
+  },
 ];
 
 /** Applies every patch, each exactly once, or says which one no longer fits. */
+
 export function patchInterpreterSource(source: string, file: string): string {
   let patched = source;
   for (const patch of PATCHES) {

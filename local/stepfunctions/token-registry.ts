@@ -103,9 +103,7 @@ export class TokenRegistry {
     clearTimeout(wait.heartbeatTimer);
     wait.heartbeatTimer = setTimeout(() => {
       this.#end(wait);
-      wait.reject(
-        new TaskFailure('States.HeartbeatTimeout', `No heartbeat received within ${seconds} seconds`),
-      );
+      wait.reject(new TaskFailure('States.HeartbeatTimeout', ''));
     }, seconds * 1000);
   }
 

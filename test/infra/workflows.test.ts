@@ -25,20 +25,31 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Every Task state's `Resource`, nested Parallel branches and Map processors included. */
-function taskResources(definition: unknown): string[] {
-  if (Array.isArray(definition)) return definition.flatMap(taskResources);
+/** Every Task state, nested Parallel branches and Map processors included. */
+function taskStates(definition: unknown): Json[] {
+  if (Array.isArray(definition)) return definition.flatMap(taskStates);
   if (!isObject(definition)) return [];
-  const own =
-    definition.Type === 'Task' && typeof definition.Resource === 'string' ? [definition.Resource] : [];
-  return [...own, ...Object.values(definition).flatMap(taskResources)];
+  const own = definition.Type === 'Task' && typeof definition.Resource === 'string' ? [definition] : [];
+  return [...own, ...Object.values(definition).flatMap(taskStates)];
 }
 
-/** `arn:aws:states:::dynamodb:updateItem` → `dynamodb:UpdateItem`; `….sqs:sendMessage.waitForTaskToken` → `sqs:SendMessage`. */
-function iamActionOf(resource: string): string {
+const capitalized = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
+/**
+ * `arn:aws:states:::dynamodb:updateItem` → `dynamodb:UpdateItem`;
+ * `….sqs:sendMessage.waitForTaskToken` → `sqs:SendMessage`; `….aws-sdk:dynamodb:transactWriteItems`
+ * → the action of each of its items (`Update` → `dynamodb:UpdateItem`, `ConditionCheck` →
+ * `dynamodb:ConditionCheckItem`), which is how DynamoDB authorises a transaction.
+ */
+function iamActionsOf(state: Json): string[] {
+  const resource = String(state.Resource);
+  if (resource === 'arn:aws:states:::aws-sdk:dynamodb:transactWriteItems') {
+    const items = (state.Parameters as { TransactItems: Json[] }).TransactItems;
+    return items.flatMap((item) => Object.keys(item).map((kind) => `dynamodb:${kind}Item`));
+  }
   const match = /^arn:aws:states:::([a-z]+):([a-zA-Z]+)(\.[a-zA-Z]+)?$/.exec(resource);
   if (!match?.[1] || !match[2]) throw new Error(`not a service integration: ${resource}`);
-  return `${match[1]}:${match[2].charAt(0).toUpperCase()}${match[2].slice(1)}`;
+  return [`${match[1]}:${capitalized(match[2])}`];
 }
 
 const machineProperties = (strategy: WorkflowStrategy): Json =>
@@ -81,7 +92,7 @@ describe.each(WorkflowStrategy.options)('the %s state machine', (strategy) => {
 
   it('may call exactly the service integrations its task states use, on the table and the queue only', () => {
     const definition = JSON.parse(String(machineProperties(strategy).DefinitionString)) as unknown;
-    const used = new Set(taskResources(definition).map(iamActionOf));
+    const used = new Set(taskStates(definition).flatMap(iamActionsOf));
     const roleId = (machineProperties(strategy).RoleArn as { 'Fn::GetAtt': [string, string] })[
       'Fn::GetAtt'
     ][0];

@@ -1,10 +1,15 @@
 import {
+  type AttributeValue,
   DeleteItemCommand,
   type DeleteItemCommandInput,
   type DynamoDBClient,
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
 import type * as z from 'zod';
 import { createApplicationsHandler } from '../../lambdas/api/applications';
@@ -40,20 +45,26 @@ import {
   createEnvironmentRepository,
   type EnvironmentRepository,
 } from '../../lambdas/store/environment-repository';
+import { entityKey } from '../../lambdas/store/keys';
 import type { StoreContext } from '../../lambdas/store/store-context';
 import { isConditionFailure } from '../../lambdas/store/store-errors';
 import { createTaskLogRepository } from '../../lambdas/store/task-log-repository';
 import { createTaskRepository, type TaskRepository } from '../../lambdas/store/task-repository';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { createVersionRepository, type VersionRepository } from '../../lambdas/store/version-repository';
-import { WORKFLOW_TEMPLATES } from '../../lambdas/workflow';
-import { type JsonObject, type JsonValue, TABLE_NAME_PLACEHOLDER } from '../../lambdas/workflow/asl';
 import {
-  NOW_TIMESTAMP,
-  releaseLockRequest,
-  type StatusUpdate,
-  statusUpdateRequest,
-} from '../../lambdas/workflow/table-requests';
+  compileWorkflow,
+  DEPLOYMENT_STATES,
+  stepStateNames,
+  WORKFLOW_TEMPLATES,
+} from '../../lambdas/workflow';
+import {
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  TABLE_NAME_PLACEHOLDER,
+} from '../../lambdas/workflow/asl';
+import { NOW_TIMESTAMP } from '../../lambdas/workflow/table-requests';
 import { ADMIN, type ApiHandler, type Claims, callApi, DEPLOYER } from './api-events';
 import type { TestTable } from './dynamodb';
 
@@ -125,64 +136,48 @@ export type TaskOutcome =
 
 /**
  * The table writes of the compiled state machine, without running it: each method sends the
- * very request the definition's state sends (built by lambdas/workflow/table-requests.ts),
- * with its JSONPath values filled in. Tests use it to move deployments and tasks along the
- * way a real execution would, status index included. Each write answers whether its
- * condition held (a failed condition is an answer to the workflow, not an error).
+ * very request the definition's state sends (its Parameters, taken from the compiled
+ * templates), with its JSONPath and intrinsic values filled in. Tests use it to move
+ * deployments and tasks along the way a real execution would, status index and list
+ * counters included. Each write answers whether its condition held (a failed condition is
+ * an answer to the workflow, not an error).
  */
 export class StateMachineWrites {
+  readonly #definitions = Object.values(WORKFLOW_TEMPLATES).map(compileWorkflow);
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
-  /** MarkDeploymentRunning: pending → running, started_at. */
-  markDeploymentRunning(deploymentId: string, at: string): Promise<boolean> {
-    return this.update(
-      {
-        entity: 'DEPLOYMENT',
-        idPath: '$.id',
-        status: 'running',
-        from: ['pending'],
-        set: { started_at: ':now' },
-      },
-      deploymentId,
-      at,
-    );
+  /** MarkDeploymentRunning: pending → running, started_at, counters. */
+  async markDeploymentRunning(deploymentId: string, at: string): Promise<boolean> {
+    return this.transact(DEPLOYMENT_STATES.markRunning, await this.deploymentPaths(deploymentId), at);
   }
 
-  /** `<step>.MarkRunning`: pending → running, started_at, attempt + 1. */
-  startTask(taskId: string, at: string): Promise<boolean> {
-    return this.update(
-      {
-        entity: 'TASK',
-        idPath: '$.id',
-        status: 'running',
-        from: ['pending'],
-        set: { started_at: ':now' },
-        add: { attempt: ':one' },
-        values: { ':one': { N: '1' } },
-      },
-      taskId,
-      at,
-    );
+  /** `<step>.ReadTask`, then `<step>.MarkRunning`: pending → running, started_at, attempt + 1, counters. */
+  async startTask(taskId: string, at: string): Promise<boolean> {
+    const { stepId, paths } = await this.taskPaths(taskId);
+    return this.transact(stepStateNames(stepId).markRunning, paths, at);
   }
 
-  /** `<step>.MarkSucceeded` with the agent's output, or `<step>.MarkFailed` with its error. */
-  finishTask(taskId: string, outcome: TaskOutcome, at: string): Promise<boolean> {
-    const result = 'result' in outcome ? outcome.result : { error: outcome.error, cause: outcome.cause };
-    return this.update(
-      {
-        entity: 'TASK',
-        idPath: '$.id',
-        status: 'result' in outcome ? 'success' : 'failed',
-        from: ['running'],
-        set: { result: ':result', completed_at: ':now' },
-        values: { ':result': { S: JSON.stringify(result) } },
-      },
-      taskId,
-      at,
-    );
+  /**
+   * `<step>.StoreResult` and `<step>.MarkSucceeded` with the agent's output, or
+   * `<step>.MarkFailed` with its error.
+   */
+  async finishTask(taskId: string, outcome: TaskOutcome, at: string): Promise<boolean> {
+    const { stepId, paths } = await this.taskPaths(taskId);
+    const names = stepStateNames(stepId);
+    if ('result' in outcome) {
+      const withOutput = { ...paths, 'States.JsonToString($.output)': JSON.stringify(outcome.result) };
+      const request = this.resolve(this.parameters(names.storeResult), withOutput, at);
+      const stored = await this.attempt(() =>
+        this.client.send(new UpdateItemCommand(request as unknown as UpdateItemCommandInput)),
+      );
+      return stored && this.transact(names.markSucceeded, paths, at);
+    }
+    const failure = JSON.stringify({ error: outcome.error, cause: outcome.cause });
+    return this.transact(names.markFailed, { ...paths, 'States.JsonToString($.failure)': failure }, at);
   }
 
   /** A whole task: MarkRunning, then MarkSucceeded or MarkFailed. */
@@ -190,41 +185,30 @@ export class StateMachineWrites {
     return (await this.startTask(taskId, at)) && this.finishTask(taskId, outcome, at);
   }
 
-  /** MarkDeploymentSucceeded / MarkDeploymentFailed alone: the lock is still held after it. */
-  markDeploymentFinished(
+  /** MarkDeploymentSucceededAlone / MarkDeploymentFailedAlone: the lock is still held after it. */
+  async markDeploymentFinished(
     deploymentId: string,
     outcome: 'success' | { readonly error_message: string },
     at: string,
   ): Promise<boolean> {
-    return this.update(
-      outcome === 'success'
-        ? {
-            entity: 'DEPLOYMENT',
-            idPath: '$.id',
-            status: 'success',
-            from: ['running'],
-            set: { completed_at: ':now' },
-          }
-        : {
-            entity: 'DEPLOYMENT',
-            idPath: '$.id',
-            status: 'failed',
-            from: ['running'],
-            set: { completed_at: ':now', error_message: ':error_message' },
-            values: { ':error_message': { S: outcome.error_message } },
-          },
-      deploymentId,
-      at,
-    );
+    const state =
+      outcome === 'success' ? DEPLOYMENT_STATES.markSucceededAlone : DEPLOYMENT_STATES.markFailedAlone;
+    return this.transact(state, await this.deploymentPaths(deploymentId, outcome), at);
   }
 
-  /** The last states: MarkDeploymentSucceeded / MarkDeploymentFailed, then the lock release. */
+  /**
+   * The last states: MarkDeploymentSucceeded / MarkDeploymentFailed (status, counters and
+   * lock release in one transaction); when refused, the status alone and the lock alone.
+   */
   async finishDeployment(
     deploymentId: string,
     environmentId: string,
     outcome: 'success' | { readonly error_message: string },
     at: string,
   ): Promise<boolean> {
+    const state = outcome === 'success' ? DEPLOYMENT_STATES.markSucceeded : DEPLOYMENT_STATES.markFailed;
+    const paths = await this.deploymentPaths(deploymentId, outcome);
+    if (await this.transact(state, { ...paths, '$.environment_id': environmentId }, at)) return true;
     const finished = await this.markDeploymentFinished(deploymentId, outcome, at);
     await this.releaseLock(deploymentId, environmentId);
     return finished;
@@ -232,7 +216,7 @@ export class StateMachineWrites {
 
   /** ReleaseEnvironmentLock: deletes the lock only while this deployment holds it. */
   async releaseLock(deploymentId: string, environmentId: string): Promise<boolean> {
-    const request = this.resolve(releaseLockRequest('$.environment_id', '$.deployment_id'), {
+    const request = this.resolve(this.parameters(DEPLOYMENT_STATES.releaseLock), {
       '$.environment_id': environmentId,
       '$.deployment_id': deploymentId,
     });
@@ -242,11 +226,78 @@ export class StateMachineWrites {
     );
   }
 
-  private update(update: StatusUpdate, id: string, at: string): Promise<boolean> {
-    const request = this.resolve(statusUpdateRequest(update), { '$.id': id }, at);
-    // The request is AWS's UpdateItem JSON shape once its JSONPath fields are filled in.
+  /** The Parameters of a state of the compiled definition, nested ones included. */
+  private parameters(stateName: string): JsonObject {
+    const find = (machine: JsonValue): JsonObject | undefined => {
+      if (!isJsonObject(machine) || !isJsonObject(machine.States)) return undefined;
+      for (const [name, state] of Object.entries(machine.States)) {
+        if (!isJsonObject(state)) continue;
+        if (name === stateName && isJsonObject(state.Parameters)) return state.Parameters;
+        const children = [
+          ...(Array.isArray(state.Branches) ? state.Branches : []),
+          ...(state.ItemProcessor === undefined ? [] : [state.ItemProcessor]),
+        ];
+        for (const child of children) {
+          const found = find(child);
+          if (found) return found;
+        }
+      }
+      return undefined;
+    };
+    for (const definition of this.#definitions) {
+      const found = find(definition);
+      if (found) return found;
+    }
+    throw new Error(`no compiled template has a state ${stateName} with Parameters`);
+  }
+
+  private async readItem(entity: 'TASK' | 'DEPLOYMENT', id: string): Promise<Record<string, AttributeValue>> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall(entityKey(entity, id)),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) throw new Error(`no ${entity} ${id} in the table`);
+    return Item;
+  }
+
+  /** What the task's states read from the state data and from ReadTask. */
+  private async taskPaths(taskId: string): Promise<{ stepId: string; paths: Record<string, string> }> {
+    const item = await this.readItem('TASK', taskId);
+    const stepId = item.step_id?.S;
+    if (stepId === undefined) throw new Error(`task ${taskId} has no step_id`);
+    return {
+      stepId,
+      paths: {
+        [`$.tasks.${stepId}.task_id`]: taskId,
+        '$.existing.Item.attempt.N': item.attempt?.N ?? '0',
+      },
+    };
+  }
+
+  /** What the deployment's states read from the execution input (and the failure message). */
+  private async deploymentPaths(
+    deploymentId: string,
+    outcome?: 'success' | { readonly error_message: string },
+  ): Promise<Record<string, string>> {
+    const item = await this.readItem('DEPLOYMENT', deploymentId);
+    return {
+      '$.deployment_id': deploymentId,
+      '$.environment_id': item.environment_id?.S ?? '',
+      '$.version_id': item.version_id?.S ?? '',
+      ...(outcome === undefined || outcome === 'success'
+        ? {}
+        : { 'States.ArrayGetItem($.failure.messages, 0)': outcome.error_message }),
+    };
+  }
+
+  private transact(stateName: string, paths: Readonly<Record<string, string>>, at: string): Promise<boolean> {
+    const request = this.resolve(this.parameters(stateName), paths, at);
+    // The request is AWS's TransactWriteItems JSON shape once its JSONPath fields are filled in.
     return this.attempt(() =>
-      this.client.send(new UpdateItemCommand(request as unknown as UpdateItemCommandInput)),
+      this.client.send(new TransactWriteItemsCommand(request as unknown as TransactWriteItemsCommandInput)),
     );
   }
 
@@ -262,17 +313,24 @@ export class StateMachineWrites {
 
   /**
    * Evaluates the `.$` fields the requests use: the state's entry time, `States.Format` of a
-   * key around an id, and plain paths. Anything else throws, so a change in the definition's
-   * requests shows up here instead of silently writing something else.
+   * key or counter around values, and the paths and intrinsics given. Anything else throws,
+   * so a change in the definition's requests shows up here instead of silently writing
+   * something else.
    */
   private resolve(request: JsonObject, paths: Readonly<Record<string, string>>, at?: string): JsonObject {
     const evaluate = (expression: string): string => {
       if (expression === NOW_TIMESTAMP && at !== undefined) return at;
       const path = paths[expression];
       if (path !== undefined) return path;
-      const format = /^States\.Format\('([^']*)', (\$\.[a-z_]+)\)$/.exec(expression);
-      const argument = format?.[2] === undefined ? undefined : paths[format[2]];
-      if (format?.[1] !== undefined && argument !== undefined) return format[1].replace('{}', argument);
+      const format = /^States\.Format\('((?:[^'\\]|\\.)*)', (.+)\)$/.exec(expression);
+      if (format?.[1] !== undefined && format[2] !== undefined) {
+        const values = format[2].split(', ').map(evaluate);
+        let next = 0;
+        return format[1].replace(
+          /\\(.)|\{\}/g,
+          (_match, escaped: string | undefined) => escaped ?? values[next++] ?? '',
+        );
+      }
       throw new Error(`StateMachineWrites cannot evaluate ${expression}`);
     };
     const walk = (value: JsonValue): JsonValue => {
@@ -288,9 +346,7 @@ export class StateMachineWrites {
       );
     };
     const resolved = walk(request);
-    if (resolved === null || typeof resolved !== 'object' || Array.isArray(resolved)) {
-      throw new Error('a request resolves to an object');
-    }
+    if (!isJsonObject(resolved)) throw new Error('a request resolves to an object');
     return resolved;
   }
 }

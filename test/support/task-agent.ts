@@ -177,6 +177,28 @@ export class ScriptedAgent {
     );
   }
 
+  /**
+   * Answers outside the agent protocol, as an agent that does not use its helpers could:
+   * any output text (SendTaskSuccess) or any error name (SendTaskFailure), unchecked.
+   */
+  succeedUnchecked(message: TaskMessageV1, output: string): Promise<AgentAnswer> {
+    return this.#answer(message, 'success', () =>
+      this.#options.sfn.send(new SendTaskSuccessCommand({ taskToken: message.task_token, output })),
+    );
+  }
+
+  failUnchecked(message: TaskMessageV1, error: string, cause?: string): Promise<AgentAnswer> {
+    return this.#answer(message, 'failure', () =>
+      this.#options.sfn.send(
+        new SendTaskFailureCommand({
+          taskToken: message.task_token,
+          error,
+          ...(cause === undefined ? {} : { cause }),
+        }),
+      ),
+    );
+  }
+
   heartbeat(message: TaskMessageV1): Promise<AgentAnswer> {
     return this.#answer(message, 'heartbeat', () =>
       this.#options.sfn.send(new SendTaskHeartbeatCommand(taskHeartbeatRequest(message))),

@@ -6,11 +6,13 @@ import {
   type GetItemCommandInput,
   PutItemCommand,
   type PutItemCommandInput,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { StatesRuntimeFailure } from '../errors';
-import { isJsonObject, type JsonObject, type JsonValue } from '../json';
+import { isJsonObject, type JsonObject, type JsonValue, toJson } from '../json';
 import { serviceFailure, withSdkMetadata } from './aws-responses';
 import type { TaskIntegration } from './context';
 
@@ -48,6 +50,44 @@ export function dynamoDbIntegration(action: string): TaskIntegration {
   };
 }
 
+/**
+ * `arn:aws:states:::aws-sdk:dynamodb:<action>`: the same request, but answered the AWS SDK
+ * integrations' way: the response members alone (no SdkHttpMetadata), and errors named
+ * `DynamoDb.<Error>` (the SDK's service name, PascalCase, always with the `Exception`
+ * suffix), whatever the exception (no mapping to AmazonDynamoDBException). The Cause is the
+ * service's message, which for a cancelled transaction lists its reasons in item order.
+ */
+export function dynamoDbSdkIntegration(action: string): TaskIntegration {
+  return async (parameters, context) => {
+    if (!isJsonObject(parameters)) {
+      throw new StatesRuntimeFailure(`aws-sdk:dynamodb:${action} needs Parameters`);
+    }
+    try {
+      const { $metadata: _metadata, ...members } = await sendSdk(
+        context.clients.dynamoDb,
+        action,
+        withBinaryAttributes(parameters),
+      );
+      return toJson(members) ?? {};
+    } catch (error) {
+      throw serviceFailure(error, 'DynamoDb', 'DynamoDb', (name) =>
+        name.endsWith('Exception') ? name : `${name}Exception`,
+      );
+    }
+  };
+}
+
+function sendSdk(client: DynamoDBClient, action: string, request: Record<string, unknown>) {
+  switch (action) {
+    case 'getItem':
+      return client.send(new GetItemCommand(request as unknown as GetItemCommandInput));
+    case 'transactWriteItems':
+      return client.send(new TransactWriteItemsCommand(request as unknown as TransactWriteItemsCommandInput));
+    default:
+      throw new StatesRuntimeFailure(`aws-sdk:dynamodb:${action} is not supported by the local stand-in`);
+  }
+}
+
 // The Parameters are the API request in AWS's own JSON shape, which is the SDK input
 // shape too (PascalCase members, AttributeValue maps); DynamoDB validates the rest.
 function send(client: DynamoDBClient, action: string, request: Record<string, unknown>) {
@@ -67,12 +107,22 @@ function send(client: DynamoDBClient, action: string, request: Record<string, un
 
 const ATTRIBUTE_MAPS = ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey'] as const;
 
-/** In ASL, binary attributes (`B`, `BS`) are base64 strings; the SDK wants bytes. */
+/**
+ * In ASL, binary attributes (`B`, `BS`) are base64 strings; the SDK wants bytes. A
+ * transaction's items (`TransactItems[*].Put/Update/Delete/ConditionCheck`) hold the same
+ * attribute maps.
+ */
 function withBinaryAttributes(parameters: JsonObject): Record<string, unknown> {
   const request: Record<string, unknown> = { ...parameters };
   for (const member of ATTRIBUTE_MAPS) {
     const map = parameters[member];
     if (isJsonObject(map)) request[member] = mapValues(map, toSdkAttributeValue);
+  }
+  const items = parameters.TransactItems;
+  if (Array.isArray(items)) {
+    request.TransactItems = items.map((item) =>
+      isJsonObject(item) ? mapValues(item, (op) => (isJsonObject(op) ? withBinaryAttributes(op) : op)) : item,
+    );
   }
   return request;
 }

@@ -1,16 +1,21 @@
 import { TaskCancelled, TaskFailure } from '../errors';
 import type { JsonObject, JsonValue } from '../json';
 import type { IntegrationContext, TaskIntegration } from './context';
-import { dynamoDbIntegration } from './dynamodb';
+import { dynamoDbIntegration, dynamoDbSdkIntegration } from './dynamodb';
 import type { TaskResource } from './resources';
 import { sqsSendMessageIntegration } from './sqs';
 
 export type { AwsClients, IntegrationContext } from './context';
 
 function integrationFor(resource: TaskResource): TaskIntegration {
-  return resource.service === 'dynamodb'
-    ? dynamoDbIntegration(resource.action)
-    : sqsSendMessageIntegration(resource.waitForTaskToken);
+  switch (resource.service) {
+    case 'dynamodb':
+      return dynamoDbIntegration(resource.action);
+    case 'aws-sdk:dynamodb':
+      return dynamoDbSdkIntegration(resource.action);
+    case 'sqs':
+      return sqsSendMessageIntegration(resource.waitForTaskToken);
+  }
 }
 
 /**
