@@ -96,6 +96,9 @@ const ABOUT_A_SECRET = new Set([
   'rotation',
 ]);
 
+/** A first word that makes the key a number about secrets: `max_tokens`, `min_password_length`. */
+const QUANTITY = new Set(['max', 'min', 'num']);
+
 /** `privateKey`, `private-key`, `PRIVATE_KEY` → ['private', 'key'] */
 function wordsOf(key: string): string[] {
   return key
@@ -111,9 +114,16 @@ function wordsOf(key: string): string[] {
  */
 export function isSecretConfigKey(key: string): boolean {
   const words = wordsOf(key);
-  const last = words.at(-1);
-  if (words.length > 1 && last !== undefined && ABOUT_A_SECRET.has(last)) return false;
   const joined = words.join('');
+  // a webhook URL is itself the credential (Slack, Teams, Discord put it in the path)
+  if (joined.includes('webhookurl')) return true;
+  const [first, last] = [words[0], words.at(-1)];
+  if (
+    words.length > 1 &&
+    ((last !== undefined && ABOUT_A_SECRET.has(last)) || (first !== undefined && QUANTITY.has(first)))
+  ) {
+    return false;
+  }
   return (
     SECRET_FRAGMENTS.some((fragment) => joined.includes(fragment)) ||
     // a word ending in "token" catches run-together names (`accesstoken`) but not `tokenizer`
@@ -136,7 +146,8 @@ const SECRET_VALUE_PATTERNS = [
   /^\s*(bearer|basic)\s+\S{8,}/i,
   /\bauthorization\s*:\s*\S+\s+\S{8,}/i,
   // credential assignments inside a file's content (.npmrc, .pypirc, .env, YAML, JSON, connection strings)
-  /(?:^|[\s{,;:?&])["']?(?:_authToken|_auth|_password|password|passwd|pwd|secret|client_secret|api_?key|token|AccountKey|SharedAccessKey)["']?\s*[:=]\s*["']?[^\s"',;}]{8,}/im,
+  // (`NAME=value`, `name = value`, `name: value`, `"name":"value"`; not an ARN's `:secret:name`)
+  /(?:^|[\s{,;:?&])["']?[\w.-]*?(?:_authToken|_auth|_password|password|passwd|pwd|secret|api_?key|token|AccountKey|SharedAccessKey)["']?\s*(?:=|:(?=[\s"']))\s*["']?[^\s"',;}]{8,}/im,
   // docker config auths
   /"auth"\s*:\s*"[A-Za-z0-9+/=]{8,}"/,
   // cloud, forge, chat and payment token formats

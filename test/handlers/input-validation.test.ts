@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes';
 import { newId } from '../../lambdas/domain/ids';
+import type { RouteSpec } from '../../lambdas/http/route';
 import { type ApiAnswer, type ApiCall, callApi, DEPLOYER } from '../support/api-events';
 import { useTestTable } from '../support/dynamodb';
-import { deploymentWorld } from '../support/fake-workflows';
+import { deploymentWorld, requestFor } from '../support/fake-workflows';
 
 /** Hostile input from the issue's adversarial pass: every one must be a 4xx naming what is wrong. */
 const table = useTestTable();
@@ -158,7 +159,7 @@ const validBodyOf = (operationId: string): Record<string, unknown> => {
 
 describe('ids that cannot exist', () => {
   const huge = `ver_${'a'.repeat(2048)}`;
-  const byIdRoutes = Object.values(ROUTES).filter((route) => route.path.includes('{id}'));
+  const byIdRoutes = (Object.values(ROUTES) as readonly RouteSpec[]).filter((route) => route.path.includes('{id}'));
 
   it.each([
     ['a 2 KB id', huge],
@@ -223,9 +224,11 @@ describe('ids that cannot exist', () => {
       ['/api/v1/deployments', 'version_id'],
       ['/api/v1/tasks', 'deployment_id'],
     ] as const) {
-      const answer = await send({ method: 'GET', path, query: { [field]: `${field.slice(0, 3)}_${long}` } });
-      expect(answer.status, `${path}?${field}`).toBe(400);
-      expect(fieldsOf(answer)).toEqual([field]);
+      for (const value of [`${field.slice(0, 3)}_${long}`, newId('application'), `${field.slice(0, 3)}_1`]) {
+        const answer = await send({ method: 'GET', path, query: { [field]: value } });
+        expect(answer.status, `${path}?${field}=${value.slice(0, 10)}`).toBe(400);
+        expect(fieldsOf(answer)).toEqual([field]);
+      }
     }
     const unknown = [
       await send({
@@ -244,7 +247,7 @@ describe('ids that cannot exist', () => {
 });
 
 describe('request bodies', () => {
-  const bodyRoutes = Object.values(ROUTES).filter((route) => route.body !== undefined);
+  const bodyRoutes = (Object.values(ROUTES) as readonly RouteSpec[]).filter((route) => route.body !== undefined);
 
   it.each(['null', '[]', '"text"', '42', 'true'])(
     'refuse %s on every POST and PUT: a JSON object is required',
@@ -324,5 +327,45 @@ describe('free text', () => {
       config: { kubeconfig: 'apiVersion: v1\nkind: Config\n', namespace: 'default' },
     });
     expect(environment.status).toBe(201);
+  });
+});
+
+describe('credentials the secret detector used to miss', () => {
+  const missed = {
+    cache_url: 'redis://:Sup3rS3cret@cache.internal:6379',
+    registry: '//registry.npmjs.org/:_authToken=0123456789abcdef0123456789abcdef',
+    hmac_key: 'c2VjcmV0LWhtYWM=',
+    session_key: 'c2VjcmV0LXNlc3Npb24=',
+    alerts: 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
+  };
+
+  it('are answered as the marker in reads and never reach a task payload', async () => {
+    const scene = await world.scene(1, { config: { namespace: 'default', ...missed } });
+    const read = await send({ method: 'GET', path: `/api/v1/environments/${scene.environment.id}` });
+    expect(read.status).toBe(200);
+    expect(read.body.config).toEqual({
+      namespace: 'default',
+      ...Object.fromEntries(Object.keys(missed).map((key) => [key, '[redacted]'])),
+    });
+    const deployment = await world.deploy(requestFor(scene));
+    const tasks = await send({
+      method: 'GET',
+      path: '/api/v1/tasks',
+      query: { deployment_id: deployment.id },
+    });
+    const payloads = (tasks.body.tasks as { payload: string }[]).map((task) => task.payload);
+    expect(payloads.length).toBeGreaterThan(0);
+    for (const payload of payloads) {
+      for (const value of Object.values(missed)) expect(payload).not.toContain(value);
+      expect(payload).toContain('"hmac_key"');
+    }
+  });
+
+  it('are refused in an application config, which every reader sees', async () => {
+    for (const [key, value] of Object.entries(missed)) {
+      const answer = await createApplication({ config: { [key]: value } });
+      expect(answer.status, key).toBe(400);
+      expect(fieldsOf(answer)).toEqual([`config.${key}`]);
+    }
   });
 });
