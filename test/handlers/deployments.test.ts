@@ -382,7 +382,11 @@ describe('POST /api/v1/deployments rejected', () => {
     const setting = await scene(2);
     const started = workflows.started.length;
     const [first, second] = setting.applications;
-    const [version, application, environment] = [newId('version'), newId('application'), newId('environment')];
+    const [version, application, environment] = [
+      newId('version'),
+      newId('application'),
+      newId('environment'),
+    ];
     const cases = [
       [{ version_id: version }, `Version ${version}`, version],
       [{ application_ids: [first?.id, application, second?.id] }, `Application ${application}`, application],

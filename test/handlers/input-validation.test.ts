@@ -159,7 +159,9 @@ const validBodyOf = (operationId: string): Record<string, unknown> => {
 
 describe('ids that cannot exist', () => {
   const huge = `ver_${'a'.repeat(2048)}`;
-  const byIdRoutes = (Object.values(ROUTES) as readonly RouteSpec[]).filter((route) => route.path.includes('{id}'));
+  const byIdRoutes = (Object.values(ROUTES) as readonly RouteSpec[]).filter((route) =>
+    route.path.includes('{id}'),
+  );
 
   it.each([
     ['a 2 KB id', huge],
@@ -247,7 +249,9 @@ describe('ids that cannot exist', () => {
 });
 
 describe('request bodies', () => {
-  const bodyRoutes = (Object.values(ROUTES) as readonly RouteSpec[]).filter((route) => route.body !== undefined);
+  const bodyRoutes = (Object.values(ROUTES) as readonly RouteSpec[]).filter(
+    (route) => route.body !== undefined,
+  );
 
   it.each(['null', '[]', '"text"', '42', 'true'])(
     'refuse %s on every POST and PUT: a JSON object is required',
