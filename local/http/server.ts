@@ -249,6 +249,10 @@ export function createApiServer(options: ApiServerOptions): Server {
         response.destroy();
         return;
       }
+      if (!(error instanceof GatewayError)) {
+        // the client gets a bare 500; the cause stays in the local log
+        process.stderr.write(`request ${requestId} failed before its handler: ${String(error)}\n`);
+      }
       const gatewayError =
         error instanceof GatewayError
           ? error
