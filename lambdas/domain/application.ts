@@ -1,6 +1,8 @@
 import * as z from 'zod';
-import { ConfigMap, listQuery, listResponse, RepositoryUrl, Text, Timestamp } from './common';
+import { ConfigMap, listQuery, listResponse, Timestamp } from './common';
+import { RepositoryUrl } from './repository-url';
 import { isSecretConfigEntry } from './secrets';
+import { checkConfigText, SingleLineText } from './text';
 
 export const Application = z
   .object({
@@ -15,13 +17,17 @@ export const Application = z
   .meta({ id: 'Application' });
 export type Application = z.infer<typeof Application>;
 
-const ApplicationType = Text(64).regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _');
+const ApplicationType = SingleLineText(64).regex(
+  /^[a-z0-9][a-z0-9_-]*$/,
+  'lower-case letters, digits, - and _',
+);
 
 /**
  * An application's config is shown to every reader and sent to agents, so it takes no
  * credentials: those belong in an environment's config (write-only) or the agent's own store.
  */
 const ApplicationConfig = ConfigMap.superRefine((config, context) => {
+  checkConfigText(config, context);
   for (const [key, value] of Object.entries(config)) {
     if (isSecretConfigEntry(key, value)) {
       context.addIssue({
@@ -36,7 +42,7 @@ const ApplicationConfig = ConfigMap.superRefine((config, context) => {
 
 export const CreateApplicationRequest = z
   .strictObject({
-    name: Text(128),
+    name: SingleLineText(128),
     // part of the by-repository list partition key, hence bounded in bytes like a version's
     repository: RepositoryUrl,
     type: ApplicationType,
@@ -48,7 +54,7 @@ export type CreateApplicationRequest = z.infer<typeof CreateApplicationRequest>;
 /** PUT replaces every mutable field; `repository` identifies the application and stays. */
 export const UpdateApplicationRequest = z
   .strictObject({
-    name: Text(128),
+    name: SingleLineText(128),
     type: ApplicationType,
     config: ApplicationConfig,
   })

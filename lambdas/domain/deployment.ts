@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { IdParam, listQuery, listResponse, Timestamp } from './common';
+import { listQuery, listResponse, Timestamp } from './common';
+import { IdOf } from './ids';
 
 export const DeploymentStatus = z.enum(['pending', 'running', 'success', 'failed']);
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
@@ -40,13 +41,13 @@ export type Deployment = z.infer<typeof Deployment>;
 
 export const CreateDeploymentRequest = z
   .strictObject({
-    version_id: IdParam,
+    version_id: IdOf('version'),
     application_ids: z
-      .array(IdParam)
+      .array(IdOf('application'))
       .min(1, 'at least one application')
       .max(MAX_APPLICATIONS_PER_DEPLOYMENT)
       .refine((ids) => new Set(ids).size === ids.length, 'application ids must not repeat'),
-    environment_id: IdParam,
+    environment_id: IdOf('environment'),
     strategy: DeploymentStrategy.optional(),
   })
   .meta({ id: 'CreateDeploymentRequest' });
@@ -54,8 +55,8 @@ export type CreateDeploymentRequest = z.infer<typeof CreateDeploymentRequest>;
 
 export const ListDeploymentsRequest = listQuery({
   status: DeploymentStatus.optional(),
-  environment_id: IdParam.optional(),
-  version_id: IdParam.optional(),
+  environment_id: IdOf('environment').optional(),
+  version_id: IdOf('version').optional(),
 });
 export type ListDeploymentsRequest = z.infer<typeof ListDeploymentsRequest>;
 
@@ -71,7 +72,7 @@ export type CancelDeploymentResponse = z.infer<typeof CancelDeploymentResponse>;
 
 export const RollbackRequest = z
   .strictObject({
-    target_version_id: IdParam,
+    target_version_id: IdOf('version'),
     force: z
       .boolean()
       .optional()

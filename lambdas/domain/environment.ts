@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { BooleanQuery, ConfigMap, listQuery, listResponse, Text, Timestamp } from './common';
+import { BooleanQuery, ConfigMap, listQuery, listResponse, Timestamp } from './common';
 import { isSecretConfigKey, isSecretConfigValue, REDACTED } from './secrets';
+import { checkConfigText, SingleLineText } from './text';
 
 export const EnvironmentType = z.enum(['kubernetes', 'physical']);
 export type EnvironmentType = z.infer<typeof EnvironmentType>;
@@ -38,11 +39,14 @@ export const Environment = z
   .meta({ id: 'Environment' });
 export type Environment = z.infer<typeof Environment>;
 
+/** The text rules of every free-text field also hold for config keys and values. */
+const EnvironmentConfig = ConfigMap.superRefine(checkConfigText);
+
 export const CreateEnvironmentRequest = z
   .strictObject({
-    name: Text(128),
+    name: SingleLineText(128),
     type: EnvironmentType,
-    config: ConfigMap.default({}),
+    config: EnvironmentConfig.default({}),
     is_active: z.boolean().default(true),
   })
   .meta({ id: 'CreateEnvironmentRequest' });
@@ -50,9 +54,9 @@ export type CreateEnvironmentRequest = z.infer<typeof CreateEnvironmentRequest>;
 
 export const UpdateEnvironmentRequest = z
   .strictObject({
-    name: Text(128),
+    name: SingleLineText(128),
     type: EnvironmentType,
-    config: ConfigMap,
+    config: EnvironmentConfig,
     is_active: z.boolean(),
   })
   .meta({ id: 'UpdateEnvironmentRequest' });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import * as z from 'zod';
 
 /** The spec's id prefixes. */
 export const ID_PREFIX = {
@@ -39,3 +40,23 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
   }
   return `${ID_PREFIX[kind]}_${encodeTime(now)}${tail}`;
 }
+
+/** An id as `newId` makes it: the kind's prefix, `_`, 26 characters of the lower-case Crockford alphabet. */
+const ID_SHAPE: Readonly<Record<IdKind, RegExp>> = Object.fromEntries(
+  Object.entries(ID_PREFIX).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_[${CROCKFORD}]{26}$`)]),
+) as Record<IdKind, RegExp>;
+
+/**
+ * Whether a value can be an id of this kind. One that cannot is unknown without asking the
+ * table, and never reaches it (a key over DynamoDB's size limit would be a 500).
+ */
+export const isIdOf = (kind: IdKind, value: string): boolean => ID_SHAPE[kind].test(value);
+
+/** An id of this kind in a request body or filter; a malformed one is a 400 naming the field. */
+export const IdOf = (kind: IdKind) => {
+  const article = /^[aeiou]/.test(kind) ? 'an' : 'a';
+  return z
+    .string()
+    .regex(ID_SHAPE[kind], `${article} ${kind} id: ${ID_PREFIX[kind]}_ and 26 lower-case letters and digits`)
+    .describe(`Id of ${article} ${kind} (\`${ID_PREFIX[kind]}_…\`)`);
+};

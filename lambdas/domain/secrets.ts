@@ -27,7 +27,16 @@ const SECRET_FRAGMENTS = [
   'authorization',
   'privkey',
   'dockerconfig',
+  'dockercfg',
   'oauth',
+  'hmackey',
+  'sessionkey',
+  'masterkey',
+  'authkey',
+  'accountkey',
+  'pgpkey',
+  'gpgkey',
+  'webhookurl',
 ];
 
 /**
@@ -46,7 +55,49 @@ const SECRET_WORDS = new Set([
   'pem',
   'pwd',
   'pw',
+  'hmac',
+  // files whose whole content is credentials
+  'npmrc',
+  'pypirc',
+  'netrc',
 ]);
+
+/**
+ * A last word that makes the key about a secret, not the secret itself: `token_ttl`,
+ * `token_url`, `secret_name` / `secret_arn` (where a secret store keeps it: agents fetch it
+ * with their own credentials, and people need to see which one is meant), `kubeconfig_path`,
+ * `password_min_length`. The value is still checked: a URL with a password stays a secret.
+ */
+const ABOUT_A_SECRET = new Set([
+  'ttl',
+  'expiry',
+  'expires',
+  'lifetime',
+  'timeout',
+  'seconds',
+  'minutes',
+  'hours',
+  'days',
+  'url',
+  'uri',
+  'endpoint',
+  'issuer',
+  'audience',
+  'name',
+  'arn',
+  'ref',
+  'path',
+  'file',
+  'dir',
+  'length',
+  'type',
+  'enabled',
+  'required',
+  'rotation',
+]);
+
+/** A first word that makes the key a number about secrets: `max_tokens`, `min_password_length`. */
+const QUANTITY = new Set(['max', 'min', 'num']);
 
 /** `privateKey`, `private-key`, `PRIVATE_KEY` → ['private', 'key'] */
 function wordsOf(key: string): string[] {
@@ -64,6 +115,15 @@ function wordsOf(key: string): string[] {
 export function isSecretConfigKey(key: string): boolean {
   const words = wordsOf(key);
   const joined = words.join('');
+  // a webhook URL is itself the credential (Slack, Teams, Discord put it in the path)
+  if (joined.includes('webhookurl')) return true;
+  const [first, last] = [words[0], words.at(-1)];
+  if (
+    words.length > 1 &&
+    ((last !== undefined && ABOUT_A_SECRET.has(last)) || (first !== undefined && QUANTITY.has(first)))
+  ) {
+    return false;
+  }
   return (
     SECRET_FRAGMENTS.some((fragment) => joined.includes(fragment)) ||
     // a word ending in "token" catches run-together names (`accesstoken`) but not `tokenizer`
@@ -77,13 +137,48 @@ export function isSecretConfigKey(key: string): boolean {
  * HTTP authorization values, and the token formats of common forges and chat tools.
  */
 const SECRET_VALUE_PATTERNS = [
-  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/,
+  // PEM and PGP private keys, kubeconfig client keys
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/,
   /client-key-data"?\s*:/,
-  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]+:[^\s/@]+@/i,
+  // a URL with a password, with or without a user (`redis://:pass@host`)
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@/i,
+  // HTTP authorization values and header lines
   /^\s*(bearer|basic)\s+\S{8,}/i,
+  /\bauthorization\s*:\s*\S+\s+\S{8,}/i,
+  // credential assignments inside a file's content (.npmrc, .pypirc, .env, YAML, JSON, connection strings)
+  // (`NAME=value`, `name = value`, `name: value`, `"name":"value"`; not an ARN's `:secret:name`)
+  /(?:^|[\s{,;:?&])["']?[\w.-]*?(?:_authToken|_auth|_password|password|passwd|pwd|secret|api_?key|token|AccountKey|SharedAccessKey)["']?\s*(?:=|:(?=[\s"']))\s*["']?[^\s"',;}]{8,}/im,
+  // docker config auths
+  /"auth"\s*:\s*"[A-Za-z0-9+/=]{8,}"/,
+  // cloud, forge, chat and payment token formats
+  /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/,
+  /\bAIza[0-9A-Za-z_-]{35}/,
+  /\bGOCSPX-[A-Za-z0-9_-]{20,}/,
   /\bgh[pousr]_[A-Za-z0-9]{30,}/,
-  /\bglpat-[A-Za-z0-9_-]{20,}/,
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}/,
+  /\bgithub_pat_[A-Za-z0-9_]{22,}/,
+  /\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ffct)-[A-Za-z0-9_-]{20,}/,
+  /\bxox[abeoprs]-[A-Za-z0-9-]{10,}/,
+  /\bxapp-\d-[A-Za-z0-9-]{10,}/,
+  /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/,
+  /\bwhsec_[A-Za-z0-9+/=]{20,}/,
+  /\bnpm_[A-Za-z0-9]{36}\b/,
+  /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{16,}/,
+  /\bsk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{32,}/,
+  /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/,
+  /\bhvs\.[A-Za-z0-9_-]{24,}/,
+  /\bdop_v1_[a-f0-9]{64}\b/,
+  /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/,
+  /\bAGE-SECRET-KEY-1[A-Z0-9]{50,}/,
+  /\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b/,
+  // JSON web tokens
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/,
+  // webhook URLs whose path is the credential
+  /\bhooks\.slack\.com\/(?:services|workflows|triggers)\//i,
+  /\b(?:discord(?:app)?\.com)\/api\/webhooks\//i,
+  /\.webhook\.office\.com\/webhookb2\//i,
+  /\bchat\.googleapis\.com\/v1\/spaces\/[^\s/]+\/messages\?[^\s]*\bkey=/i,
+  // signed URLs (Azure SAS, S3 presigned)
+  /[?&](?:sig|X-Amz-Signature)=[A-Za-z0-9%+/=]{16,}/,
 ];
 
 /** Whether a config value is credential material whatever its key is called. */

@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { IdParam, listQuery, listResponse, Text, Timestamp } from './common';
+import { listQuery, listResponse, Timestamp } from './common';
+import { IdOf } from './ids';
+import { SingleLineText } from './text';
 
 export const TaskStatus = z.enum(['pending', 'running', 'success', 'failed']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -27,9 +29,9 @@ export const Task = z
 export type Task = z.infer<typeof Task>;
 
 export const ListTasksRequest = listQuery({
-  deployment_id: IdParam.optional(),
+  deployment_id: IdOf('deployment').optional(),
   status: TaskStatus.optional(),
-  type: Text(64).optional(),
+  type: SingleLineText(64).optional(),
 });
 export type ListTasksRequest = z.infer<typeof ListTasksRequest>;
 

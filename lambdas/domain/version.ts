@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { listQuery, listResponse, RepositoryUrl, Text, Timestamp } from './common';
+import { listQuery, listResponse, Timestamp } from './common';
+import { RepositoryUrl } from './repository-url';
+import { MultilineText, SingleLineText } from './text';
 
 export const Version = z
   .object({
@@ -20,7 +22,7 @@ export type Version = z.infer<typeof Version>;
  * (`git check-ref-format`: no `..`, `@{`, `//`, `/.`, not starting with `-` or `.`, not
  * ending with `.`, `/` or `.lock`). Agents pass it to git and into image tags.
  */
-const GitTag = Text(256).regex(
+const GitTag = SingleLineText(256).regex(
   /^(?![-.])(?!.*(?:\.\.|@\{|\/\/|\/\.))(?!.*(?:\.lock|[./])$)[A-Za-z0-9._/+@-]+$/,
   'a git tag name: letters, digits and . _ / + @ -, no "..", not starting with - or .',
 );
@@ -33,7 +35,7 @@ export const CreateVersionRequest = z
       .trim()
       .regex(/^[0-9a-fA-F]{6,64}$/, 'a hexadecimal commit id of 6 to 64 characters'),
     repository: RepositoryUrl,
-    description: z.string().max(4096).default(''),
+    description: MultilineText(4096).default(''),
   })
   .meta({ id: 'CreateVersionRequest' });
 export type CreateVersionRequest = z.infer<typeof CreateVersionRequest>;

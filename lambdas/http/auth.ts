@@ -13,18 +13,20 @@ export interface Caller {
 }
 
 /**
- * API Gateway's Cognito authorizer passes the token claims as strings; `cognito:groups`
- * arrives either as a JSON-ish list (`[admins deployers]`), a comma list, or an array when
- * invoked directly. All three are accepted.
+ * `cognito:groups` as it reaches the function. Cognito puts a list of group names in the ID
+ * token; a REST API's Cognito authorizer hands every claim over as a string and renders that
+ * list as `[admins deployers]` (space-separated, in brackets; `[admins]` for one group). Invoked
+ * directly, the claim may be the list itself. Group names cannot hold whitespace, so the
+ * rendering is read back exactly: nothing is split on commas or stripped of other brackets, and
+ * a group is only ever a whole name (`[ops,admins]` is the one group `ops,admins`). Any other
+ * string is taken as one whole group name.
  */
-function parseGroups(value: unknown): string[] {
+export function parseGroups(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((group): group is string => typeof group === 'string');
-  if (typeof value !== 'string') return [];
-  return value
-    .replace(/^\[|\]$/g, '')
-    .split(/[\s,]+/)
-    .map((group) => group.trim())
-    .filter((group) => group.length > 0);
+  if (typeof value !== 'string' || value.length === 0) return [];
+  const rendered = /^\[(.*)\]$/s.exec(value);
+  if (rendered === null) return [value];
+  return (rendered[1] ?? '').split(' ').filter((group) => group.length > 0);
 }
 
 /**

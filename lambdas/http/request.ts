@@ -29,13 +29,21 @@ export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
       limit_bytes: MAX_BODY_BYTES,
     });
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(raw.toString('utf8'));
   } catch {
     throw validationError('The request body is not valid JSON', [
       { field: 'body', message: 'Malformed JSON' },
     ]);
   }
+  // `null`, a list or a scalar is valid JSON but no request: every body is an object
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw validationError('The request body must be a JSON object', [
+      { field: 'body', message: 'A JSON object is required' },
+    ]);
+  }
+  return parsed;
 }
 
 export function parseWith<S extends z.ZodType>(
@@ -52,9 +60,10 @@ export function parseWith<S extends z.ZodType>(
 
 /** Query strings arrive as strings (or lists of strings); the route's schema coerces them. */
 export function queryOf(event: APIGatewayProxyEvent): Record<string, string> {
-  const query: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (value !== undefined) query[name] = value;
-  }
-  return query;
+  // fromEntries defines own properties: `__proto__` or `constructor` stay parameters (and get a 400)
+  return Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, value]],
+    ),
+  );
 }

@@ -8,6 +8,12 @@ export const LOCAL_AUDIENCE = 'deploy-manager-local';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 12 * 60 * 60;
 
+/** Cognito's longest ID-token lifetime (1 day); a longer-lived token is refused. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/** How far ahead of this machine's clock a token's `iat` may be (the issuer's clock may run fast). */
+export const CLOCK_SKEW_SECONDS = 5 * 60;
+
 export interface TokenRequest {
   readonly email: string;
   /** none or empty: the token carries no `cognito:groups` claim (a reader) */
@@ -28,6 +34,10 @@ export function subjectFor(email: string): string {
 /** An ID token shaped like a Cognito user pool's (the claims API Gateway's authorizer forwards). */
 export async function signToken(keys: SigningKeys, request: TokenRequest): Promise<string> {
   const issuedAt = request.issuedAt ?? Math.floor(Date.now() / 1000);
+  const lifetime = request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+  if (lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw new Error(`a token lives at most ${MAX_TOKEN_LIFETIME_SECONDS / 3600} hours, as Cognito's do`);
+  }
   const groups = request.groups ?? [];
   const claims: JWTPayload = {
     email: request.email,
@@ -43,7 +53,7 @@ export async function signToken(keys: SigningKeys, request: TokenRequest): Promi
     .setIssuer(LOCAL_ISSUER)
     .setAudience(LOCAL_AUDIENCE)
     .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS))
+    .setExpirationTime(issuedAt + lifetime)
     .setJti(randomUUID())
     .sign(keys.privateKey);
 }
@@ -52,15 +62,32 @@ export type TokenVerdict =
   | { readonly ok: true; readonly payload: JWTPayload }
   | { readonly ok: false; readonly reason: string };
 
-/** Signature (RS256 only), issuer, audience, expiry and a `sub`: what the Cognito authorizer checks. */
-export async function verifyToken(keys: SigningKeys, token: string): Promise<TokenVerdict> {
+/**
+ * Signature (RS256 only), issuer, audience, expiry and a `sub`: what the Cognito authorizer
+ * checks; and what a Cognito token always is: issued now or before (within the clock skew),
+ * living at most a day.
+ */
+export async function verifyToken(
+  keys: SigningKeys,
+  token: string,
+  now: Date = new Date(),
+): Promise<TokenVerdict> {
   try {
     const { payload } = await jwtVerify(token, keys.publicKey, {
       algorithms: [SIGNING_ALGORITHM],
       issuer: LOCAL_ISSUER,
       audience: LOCAL_AUDIENCE,
       requiredClaims: ['sub', 'exp', 'iat'],
+      currentDate: now,
     });
+    const issuedAt = payload.iat ?? Number.NaN;
+    const expiresAt = payload.exp ?? Number.NaN;
+    if (!(issuedAt <= Math.floor(now.getTime() / 1000) + CLOCK_SKEW_SECONDS)) {
+      return { ok: false, reason: "The token's iat claim is not accepted: it is issued in the future" };
+    }
+    if (!(expiresAt - issuedAt <= MAX_TOKEN_LIFETIME_SECONDS)) {
+      return { ok: false, reason: "The token's exp claim is not accepted: it lives longer than 24 hours" };
+    }
     return { ok: true, payload };
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, reason: 'The token has expired' };
@@ -85,15 +112,15 @@ export function javaDateString(epochSeconds: number): string {
 /**
  * The claims as a REST API's Cognito authorizer hands them to a Lambda proxy integration
  * (`requestContext.authorizer.claims`): every value a string; a list (`cognito:groups`)
- * joined with commas; `exp` and `iat` as dates. Handlers must therefore cope with strings,
- * which lambdas/http/auth.ts does.
+ * rendered `[a b]`, space-separated in brackets; `exp` and `iat` as dates. Handlers must
+ * therefore cope with strings, which lambdas/http/auth.ts does.
  */
 export function apiGatewayClaims(payload: JWTPayload): Record<string, string> {
   const claims: Record<string, string> = {};
   for (const [name, value] of Object.entries(payload)) {
     if (value === undefined || value === null) continue;
     if ((name === 'exp' || name === 'iat') && typeof value === 'number') claims[name] = javaDateString(value);
-    else if (Array.isArray(value)) claims[name] = value.map(String).join(',');
+    else if (Array.isArray(value)) claims[name] = `[${value.map(String).join(' ')}]`;
     else if (typeof value === 'object') claims[name] = JSON.stringify(value);
     else claims[name] = String(value);
   }

@@ -19,39 +19,70 @@ export interface HttpRequestFacts {
   readonly receivedAt: Date;
 }
 
+/**
+ * Name → last value and name → all values. Collected in Maps and turned into objects with
+ * own properties only, so a name such as `__proto__`, `constructor` or `toString` is a name
+ * like any other (as in API Gateway's JSON event), never a member of Object.prototype.
+ */
+function valueMaps(pairs: Iterable<readonly [string, string]>): {
+  single: Record<string, string>;
+  multi: Record<string, string[]>;
+} {
+  const single = new Map<string, string>();
+  const multi = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    single.set(name, value);
+    const values = multi.get(name);
+    if (values === undefined) multi.set(name, [value]);
+    else values.push(value);
+  }
+  return { single: Object.fromEntries(single), multi: Object.fromEntries(multi) };
+}
+
+function* headerPairs(rawHeaders: readonly string[]): Generator<readonly [string, string]> {
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index];
+    const value = rawHeaders[index + 1];
+    // API Gateway keeps the client's casing and, for a repeated header, the last value.
+    if (name !== undefined && value !== undefined) yield [name, value];
+  }
+}
+
 function headersOf(rawHeaders: readonly string[]): {
   single: Record<string, string>;
   multi: Record<string, string[]>;
 } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
-    const name = rawHeaders[index];
-    const value = rawHeaders[index + 1];
-    if (name === undefined || value === undefined) continue;
-    // API Gateway keeps the client's casing and, for a repeated header, the last value.
-    single[name] = value;
-    const values = multi[name] ?? [];
-    values.push(value);
-    multi[name] = values;
-  }
-  return { single, multi };
+  return valueMaps(headerPairs(rawHeaders));
 }
 
 function queryOf(search: URLSearchParams): {
   single: Record<string, string> | null;
   multi: Record<string, string[]> | null;
 } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of search) {
-    single[name] = value;
-    const values = multi[name] ?? [];
-    values.push(value);
-    multi[name] = values;
-  }
+  const { single, multi } = valueMaps(search);
   const empty = Object.keys(single).length === 0;
   return { single: empty ? null : single, multi: empty ? null : multi };
+}
+
+export interface RequestTarget {
+  readonly pathname: string;
+  readonly searchParams: URLSearchParams;
+}
+
+/**
+ * The path and query of a request target. Never throws: a target the URL parser refuses
+ * (`//[`) is split at its first `?` as it stands, and then matches no route.
+ */
+export function parseRequestTarget(url: string): RequestTarget {
+  try {
+    const parsed = new URL(url, 'http://local.invalid');
+    return { pathname: parsed.pathname, searchParams: parsed.searchParams };
+  } catch {
+    const question = url.indexOf('?');
+    return question < 0
+      ? { pathname: url, searchParams: new URLSearchParams() }
+      : { pathname: url.slice(0, question), searchParams: new URLSearchParams(url.slice(question + 1)) };
+  }
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
@@ -93,7 +124,7 @@ export function toProxyEvent(
   match: RouteMatch,
   claims: Readonly<Record<string, string>>,
 ): APIGatewayProxyEvent {
-  const url = new URL(request.url, 'http://local.invalid');
+  const url = parseRequestTarget(request.url);
   const headers = headersOf(request.rawHeaders);
   const query = queryOf(url.searchParams);
   const userAgent =

@@ -7,7 +7,7 @@ import { MAX_BODY_BYTES } from '../../lambdas/http/request';
 import type { ApiResource, RouteSpec } from '../../lambdas/http/route';
 import type { Authorizer } from '../auth/authorizer';
 import { INTEGRATION_TIMEOUT_MS, lambdaContextFor } from './lambda-context';
-import { toProxyEvent } from './proxy-event';
+import { parseRequestTarget, toProxyEvent } from './proxy-event';
 import { createRouteTable } from './route-table';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -30,15 +30,20 @@ export interface ApiServerOptions {
   /** bodies above this get the handler's own 413 answer; default: the handler's limit */
   readonly maxBodyBytes?: number;
   readonly integrationTimeoutMs?: number;
+  /** how long a request's body may take to arrive once its headers have; default: Node's headers timeout */
+  readonly bodyTimeoutMs?: number;
   readonly onRequest?: (entry: AccessLogEntry) => void;
 }
 
 /** API Gateway's own payload limit: a body beyond it is refused without reading on. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/** Node's default `headersTimeout`: the time a client has to send its headers, and here its body too. */
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+
 class GatewayError extends Error {
   constructor(
-    readonly code: ErrorCode,
+    readonly code: ErrorCode | 'REQUEST_TIMEOUT',
     readonly status: number,
     message: string,
     readonly details?: Readonly<Record<string, unknown>>,
@@ -58,10 +63,18 @@ interface ReadBody {
  * Reads the body, keeping at most `limit` bytes; the rest is drained so the answer can
  * still follow the gateway's order of checks (route, then token, then size).
  */
-function readBody(request: IncomingMessage, limit: number): Promise<ReadBody> {
+function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // A deadline for the whole body, not an idle timer: a byte now and then must not keep it open.
+    const timer = setTimeout(() => {
+      request.pause();
+      reject(
+        new GatewayError('REQUEST_TIMEOUT', 408, `The request body did not arrive within ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+    request.once('close', () => clearTimeout(timer));
     request.on('data', (chunk: Buffer) => {
       size += chunk.byteLength;
       if (size > GATEWAY_MAX_BODY_BYTES) {
@@ -71,10 +84,14 @@ function readBody(request: IncomingMessage, limit: number): Promise<ReadBody> {
       }
       if (size <= limit) chunks.push(chunk);
     });
-    request.on('end', () =>
-      resolve({ body: size === 0 ? null : Buffer.concat(chunks), tooLarge: size > limit }),
-    );
-    request.on('error', reject);
+    request.on('end', () => {
+      clearTimeout(timer);
+      resolve({ body: size === 0 ? null : Buffer.concat(chunks), tooLarge: size > limit });
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 
@@ -104,8 +121,9 @@ function writeJson(
 function writeGatewayError(response: ServerResponse, requestId: string, error: GatewayError): void {
   const payload: Record<string, unknown> = { code: error.code, message: error.message };
   if (error.details !== undefined) payload.details = error.details;
-  // A refused oversized upload may still be streaming: close rather than read it all.
-  const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
+  // A refused oversized or slow upload may still be streaming: close rather than read it all.
+  const close: Record<string, string> =
+    error.status === 413 || error.status === 408 ? { connection: 'close' } : {};
   writeJson(response, error.status, requestId, { error: payload }, close);
 }
 
@@ -166,13 +184,14 @@ export function createApiServer(options: ApiServerOptions): Server {
   const table = createRouteTable(options.routes);
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
 
   const serve = async (request: IncomingMessage, response: ServerResponse, requestId: string) => {
     const receivedAt = new Date();
     const method = request.method ?? 'GET';
     const url = request.url ?? '/';
-    const read = await readBody(request, maxBodyBytes);
-    const path = new URL(url, 'http://local.invalid').pathname;
+    const read = await readBody(request, maxBodyBytes, bodyTimeoutMs);
+    const path = parseRequestTarget(url).pathname;
     const match = table.match(method, path);
     if (match === undefined) throw new GatewayError('NOT_FOUND', 404, `No route for ${method} ${path}`);
     const authorization = await options.authorizer(request.headers.authorization);
@@ -229,6 +248,10 @@ export function createApiServer(options: ApiServerOptions): Server {
       if (response.headersSent) {
         response.destroy();
         return;
+      }
+      if (!(error instanceof GatewayError)) {
+        // the client gets a bare 500; the cause stays in the local log
+        process.stderr.write(`request ${requestId} failed before its handler: ${String(error)}\n`);
       }
       const gatewayError =
         error instanceof GatewayError

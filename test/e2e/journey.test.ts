@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../lambdas/domain/ids';
 import { loadOrCreateSigningKeys } from '../../local/auth/keys';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, signToken } from '../../local/auth/tokens';
 import { ApiClient, asObject, asObjects, asString, type Json, type JsonObject } from './support/api';
@@ -522,7 +523,7 @@ describe('deployments', () => {
     expect(await reader.waitForDeployment(upgradeId)).toMatchObject({ status: 'success' });
 
     expectError(
-      await deployer.post(`/deployments/${upgradeId}/rollback`, { target_version_id: 'ver_nope' }),
+      await deployer.post(`/deployments/${upgradeId}/rollback`, { target_version_id: newId('version') }),
       404,
       'NOT_FOUND',
     );
@@ -590,7 +591,7 @@ describe('deployments', () => {
       await deployer.post('/deployments', {
         ...request,
         environment_id: id('slow-env'),
-        version_id: 'ver_x',
+        version_id: newId('version'),
       }),
       404,
       'NOT_FOUND',
@@ -599,7 +600,7 @@ describe('deployments', () => {
       await deployer.post('/deployments', {
         ...request,
         environment_id: id('slow-env'),
-        application_ids: ['app_x'],
+        application_ids: [newId('application')],
       }),
       404,
       'NOT_FOUND',

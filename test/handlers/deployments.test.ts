@@ -382,10 +382,15 @@ describe('POST /api/v1/deployments rejected', () => {
     const setting = await scene(2);
     const started = workflows.started.length;
     const [first, second] = setting.applications;
+    const [version, application, environment] = [
+      newId('version'),
+      newId('application'),
+      newId('environment'),
+    ];
     const cases = [
-      [{ version_id: 'ver_missing' }, 'Version ver_missing', 'ver_missing'],
-      [{ application_ids: [first?.id, 'app_missing', second?.id] }, 'Application app_missing', 'app_missing'],
-      [{ environment_id: 'env_missing' }, 'Environment env_missing', 'env_missing'],
+      [{ version_id: version }, `Version ${version}`, version],
+      [{ application_ids: [first?.id, application, second?.id] }, `Application ${application}`, application],
+      [{ environment_id: environment }, `Environment ${environment}`, environment],
     ] as const;
     for (const [override, message, id] of cases) {
       const error = expectError(await post({ ...requestFor(setting), ...override }), 404, 'NOT_FOUND');
@@ -781,12 +786,13 @@ describe('POST /api/v1/deployments/{id}/rollback', () => {
     expect(busy.details).toEqual({ deployment_id: original.id });
 
     await world.succeed(original.id);
+    const unknownVersion = newId('version');
     const missingVersion = expectError(
-      await rollback(original.id, { target_version_id: 'ver_missing' }),
+      await rollback(original.id, { target_version_id: unknownVersion }),
       404,
       'NOT_FOUND',
     );
-    expect(missingVersion.message).toContain('Version ver_missing');
+    expect(missingVersion.message).toContain(`Version ${unknownVersion}`);
     const missingDeployment = expectError(
       await rollback('dep_missing', { target_version_id: earlier.id }),
       404,

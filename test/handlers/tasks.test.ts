@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorResponse } from '../../lambdas/api/error-response';
 import { nowTimestamp } from '../../lambdas/domain/common';
 import { CANCELLED_MESSAGE, Deployment } from '../../lambdas/domain/deployment';
+import { newId } from '../../lambdas/domain/ids';
 import { Task, TaskListResponse } from '../../lambdas/domain/task';
 import { ADMIN, type ApiAnswer, type Claims, callApi, DEPLOYER, READER } from '../support/api-events';
 import { useTestTable } from '../support/dynamodb';
@@ -108,7 +109,7 @@ describe('GET /api/v1/tasks', () => {
     expect(page.tasks.map((each) => each.id)).toEqual(newestFirst.slice(3, 6));
     const last = await list({ deployment_id, page: '3', page_size: '3' });
     expect(last.tasks.map((each) => each.id)).toEqual(newestFirst.slice(6));
-    expect(await list({ deployment_id: 'dep_missing' })).toMatchObject({ tasks: [], total: 0 });
+    expect(await list({ deployment_id: newId('deployment') })).toMatchObject({ tasks: [], total: 0 });
   });
 
   it('GET one answers the spec fields and what the workflow wrote; 404 for an unknown id', async () => {

@@ -114,7 +114,7 @@ describe('tokens', () => {
 });
 
 describe('claims as API Gateway passes them', () => {
-  it('renders every claim as a string, lists comma-joined and exp/iat as Java dates', () => {
+  it('renders every claim as a string, lists as `[a b]` and exp/iat as Java dates', () => {
     const claims = apiGatewayClaims({
       sub: 's',
       'cognito:groups': ['admins', 'deployers'],
@@ -125,7 +125,7 @@ describe('claims as API Gateway passes them', () => {
     });
     expect(claims).toEqual({
       sub: 's',
-      'cognito:groups': 'admins,deployers',
+      'cognito:groups': '[admins deployers]',
       email_verified: 'true',
       exp: 'Tue Apr 04 18:39:39 UTC 2023',
       iat: 'Tue Apr 04 17:39:39 UTC 2023',

@@ -160,7 +160,7 @@ describe('API server', () => {
     const event = seen.at(-1);
     expect(event?.requestContext.authorizer?.claims).toMatchObject({
       email: 'dev@example.com',
-      'cognito:groups': 'admins',
+      'cognito:groups': '[admins]',
     });
     expect(event?.requestContext.requestId).toBe(response.headers.get('x-amzn-requestid'));
     expect(contexts.at(-1)?.functionName).toBe('deploy-manager-local-versions');

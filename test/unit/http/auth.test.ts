@@ -58,8 +58,7 @@ describe('the caller, from the Cognito claims API Gateway passes', () => {
 
   it('reads groups as whole names only', () => {
     expect(callerFromEvent(eventWith({ ...ID_TOKEN, 'cognito:groups': 'deployers,admins' })).groups).toEqual([
-      'deployers',
-      'admins',
+      'deployers,admins',
     ]);
     expect(callerFromEvent(eventWith({ ...ID_TOKEN, 'cognito:groups': '[ops-admins]' })).groups).toEqual([
       'ops-admins',
