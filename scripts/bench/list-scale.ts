@@ -31,10 +31,10 @@ const STEPS = WORKFLOW_TEMPLATES.standard.steps;
 const AT = '2026-12-01T10:00:00Z';
 
 const statusOf = (index: number): DeploymentStatus => (index % 10 === 3 ? 'failed' : 'success');
-const environmentOf = (index: number) => `env_bench${String(index % ENVIRONMENTS).padStart(4, '0')}`;
-const versionOf = (index: number) => `ver_bench${String(index % VERSIONS).padStart(4, '0')}`;
-/** Time-ordered ids, as the API makes them, so lists read newest first. */
-const idOf = (prefix: string, index: number) => `${prefix}_${String(index).padStart(10, '0')}bench`;
+/** Ids of the API's shape (26 lower-case Crockford characters), time-ordered like the API's, so lists read newest first. */
+const idOf = (prefix: string, index: number) => `${prefix}_${String(index).padStart(21, '0')}bench`;
+const environmentOf = (index: number) => idOf('env', index % ENVIRONMENTS);
+const versionOf = (index: number) => idOf('ver', index % VERSIONS);
 
 function deploymentAt(index: number): { deployment: Deployment; tasks: Task[] } {
   const deployment: Deployment = {
