@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApplicationsHandler } from '../../lambdas/api/applications';
 import { createVersionsHandler } from '../../lambdas/api/versions';
@@ -7,6 +7,7 @@ import { VersionListResponse } from '../../lambdas/domain/version';
 import { createApplicationService } from '../../lambdas/services/application-service';
 import { createVersionService } from '../../lambdas/services/version-service';
 import { createApplicationRepository } from '../../lambdas/store/application-repository';
+import { backfillCounters } from '../../lambdas/store/counter-backfill';
 import { counterKey } from '../../lambdas/store/keys';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { createVersionRepository } from '../../lambdas/store/version-repository';
@@ -168,5 +169,17 @@ describe('list totals', () => {
       }),
     );
     expect(Item?.count).toBe(1);
+  });
+});
+
+describe('backfilling counters', () => {
+  it('rebuilds every list counter from the items, as a table written before the counters needs', async () => {
+    const repository = `https://github.com/org/${fresh('backfill')}`;
+    for (let index = 0; index < 3; index += 1) await createVersion(repository, index);
+    const key = counterKey(`VERSION#repository=${repository}`);
+    await table.documentClient.send(new DeleteCommand({ TableName: table.tableName, Key: key }));
+    expect(VersionListResponse.parse((await listVersions({ repository })).body).total).toBe(0);
+    await backfillCounters(store);
+    expect(VersionListResponse.parse((await listVersions({ repository })).body).total).toBe(3);
   });
 });

@@ -61,8 +61,7 @@ describe('buildOpenApiDocument', () => {
         expect(queryNames).toEqual(expect.arrayContaining(['page', 'page_size', 'cursor', 'sort']));
       } else if (route.query) {
         expect(queryNames).toContain('cursor');
-      }
-      else expect(queryNames).toEqual([]);
+      } else expect(queryNames).toEqual([]);
 
       expect(operation.requestBody === undefined).toBe(route.body === undefined);
     },
