@@ -1,7 +1,8 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { counterChanges, mergeCounterChanges } from './counters';
 import { filterValuesOf } from './entity-table';
 import { counterKey, ENTITY, type EntityName } from './keys';
+import { queryPages } from './query-pages';
 import type { StoreContext } from './store-context';
 import { INDEXES } from './table-definition';
 
@@ -14,24 +15,18 @@ import { INDEXES } from './table-definition';
 export async function backfillCounters(context: StoreContext): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const entity of Object.values(ENTITY) as EntityName[]) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await context.client.send(
-        new QueryCommand({
-          TableName: context.tableName,
-          IndexName: INDEXES.byType.indexName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': INDEXES.byType.partitionKey },
-          ExpressionAttributeValues: { ':pk': entity },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const items of queryPages(context, {
+      TableName: context.tableName,
+      IndexName: INDEXES.byType.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': INDEXES.byType.partitionKey },
+      ExpressionAttributeValues: { ':pk': entity },
+    })) {
       const changes = mergeCounterChanges(
-        (page.Items ?? []).flatMap((item) => counterChanges(entity, undefined, filterValuesOf(entity, item))),
+        items.flatMap((item) => counterChanges(entity, undefined, filterValuesOf(entity, item))),
       );
       for (const { partition, delta } of changes) counts.set(partition, (counts.get(partition) ?? 0) + delta);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
   for (const [partition, count] of counts) {
     await context.client.send(

@@ -1,8 +1,9 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Page, PageRequest } from '../domain/common';
 import { Task, type TaskStatus } from '../domain/task';
 import { ENTITY, entityKey, filterPartition, indexAttributes } from './keys';
 import { listPage } from './list-query';
+import { queryPages } from './query-pages';
 import type { StoreContext } from './store-context';
 import { INDEXES } from './table-definition';
 
@@ -53,21 +54,15 @@ export function createTaskRepository(context: StoreContext): TaskRepository {
       ),
     async getByDeploymentId(deploymentId) {
       const tasks: Task[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await context.client.send(
-          new QueryCommand({
-            TableName: context.tableName,
-            IndexName: INDEXES.byFilter1.indexName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': INDEXES.byFilter1.partitionKey },
-            ExpressionAttributeValues: { ':pk': filterPartition(ENTITY.task, 'deployment_id', deploymentId) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        tasks.push(...(page.Items ?? []).map(taskFromItem));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      for await (const items of queryPages(context, {
+        TableName: context.tableName,
+        IndexName: INDEXES.byFilter1.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES.byFilter1.partitionKey },
+        ExpressionAttributeValues: { ':pk': filterPartition(ENTITY.task, 'deployment_id', deploymentId) },
+      })) {
+        tasks.push(...items.map(taskFromItem));
+      }
       return tasks.sort((left, right) => left.id.localeCompare(right.id));
     },
   };
