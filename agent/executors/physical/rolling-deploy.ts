@@ -47,7 +47,7 @@ export function installCommands(
 }
 
 /**
- * Puts the release in place on one host and starts it: creates the release directory, runs
+ * Puts the release in place on one host and starts it: creates the release directory and runs
  * the fetch into it, points the slot's link at it, restarts, then runs the active check.
  */
 export async function installRelease(
@@ -55,11 +55,10 @@ export async function installRelease(
   session: SshSession,
   commands: InstallCommands,
 ): Promise<void> {
-  await runChecked(task, session, `mkdir -p ${shellQuote(task.releaseDir)}`, {
-    label: 'create the release directory',
-    failure: 'ReleaseFailed',
+  await runChecked(task, session, `mkdir -p ${shellQuote(task.releaseDir)} && {\n${commands.fetch}\n}`, {
+    label: 'fetch',
+    failure: 'FetchFailed',
   });
-  await runChecked(task, session, commands.fetch, { label: 'fetch', failure: 'FetchFailed' });
   await runChecked(task, session, swapLinkScript(literalWord(task.releaseDir), commands.link), {
     label: `point ${commands.link} at ${task.releaseDir}`,
     failure: 'ReleaseFailed',
