@@ -165,11 +165,18 @@ export async function startTestHosts(count = 2): Promise<TestHosts> {
   await removeLeftovers();
   const runId = `${process.pid}-${randomBytes(2).toString('hex')}`;
   const shortId = randomBytes(3).toString('hex');
-  const mode: HostsMode = (await canMakeNamespaces(`${NAME_PREFIX}-${runId}-probe`)) ? 'netns' : 'loopback';
+  // PHYSICAL_TEST_HOSTS=loopback runs the fallback where namespaces could be made too.
+  const mode: HostsMode =
+    process.env.PHYSICAL_TEST_HOSTS !== 'loopback' &&
+    (await canMakeNamespaces(`${NAME_PREFIX}-${runId}-probe`))
+      ? 'netns'
+      : 'loopback';
   if (mode === 'loopback') {
-    console.warn(
-      'physical executor tests: network namespaces cannot be made here (no CAP_NET_ADMIN); the test hosts are sshd on 127.0.0.2 and 127.0.0.3',
-    );
+    const reason =
+      process.env.PHYSICAL_TEST_HOSTS === 'loopback'
+        ? 'PHYSICAL_TEST_HOSTS=loopback'
+        : 'network namespaces cannot be made here (no CAP_NET_ADMIN)';
+    console.warn(`physical executor tests: ${reason}; the test hosts are sshd on 127.0.0.2 and 127.0.0.3`);
   }
   const base = await mkdtemp(join(tmpdir(), `dm-physical-${runId}-`));
   const mountPoint = join(base, 'mnt');
