@@ -346,6 +346,25 @@ describe('failures on physical hosts', () => {
     );
   });
 
+  it('fails with AuthenticationFailed when the hosts do not accept the key, and InvalidPrivateKey for a non-key', async () => {
+    const strangerKey = join(hosts.shared, 'stranger_key');
+    await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
+    const config = environmentConfig('stranger', { hosts: [hostA().name] });
+    const refused = await failureOf(
+      runTask('deploy', config, 'v1', sshTarget({ private_key_path: strangerKey })),
+    );
+    expect(refused.error).toBe('AuthenticationFailed');
+    expect(refused.cause).toContain(hostA().name);
+
+    const notAKey = join(hosts.shared, 'not_a_key');
+    await writeFile(notAKey, 'hunter2\n');
+    const unusable = await failureOf(
+      runTask('deploy', config, 'v1', sshTarget({ private_key_path: notAKey })),
+    );
+    expect(unusable.error).toBe('InvalidPrivateKey');
+    expect(unusable.cause).not.toContain('hunter2');
+  });
+
   it('accepts host keys pinned as hashed entries of a known_hosts file', async () => {
     const knownHostsFile = join(hosts.shared, 'known_hosts');
     await writeFile(knownHostsFile, `${hosts.knownHosts.join('\n')}\n`);
