@@ -21,4 +21,6 @@ export const physicalExecutors = (options: PhysicalExecutorOptions = {}): Execut
   cleanupBlueExecutor(options),
 ];
 
+export { cleanupBlueExecutor, deployGreenExecutor, switchTrafficExecutor } from './blue-green';
 export { PhysicalConfig } from './config';
+export { rollingDeployExecutor } from './rolling-deploy';

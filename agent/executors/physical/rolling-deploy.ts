@@ -7,7 +7,6 @@ import {
   physicalTask,
   render,
   runChecked,
-  type Slot,
   templateValues,
   withSessions,
 } from './host-task';
@@ -29,7 +28,7 @@ export function installCommands(
   slot: 'live' | 'green',
 ): InstallCommands {
   const { config, layout } = task;
-  const values = templateValues(task, address, slot satisfies Slot);
+  const values = templateValues(task, address, slot);
   const restart =
     slot === 'green' ? (config.green_restart_command ?? config.restart_command) : config.restart_command;
   const active =

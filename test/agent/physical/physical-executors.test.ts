@@ -253,6 +253,18 @@ describe('blue-green on physical hosts', () => {
     expect(await page(hostB(), Number(config.app_port))).toBe('shop v1');
   });
 
+  it('caps the wait at the maxDelaySeconds the agent was built with', async () => {
+    const config = environmentConfig('capped', { delay: 3600 });
+    const cleanup = physicalExecutors({ maxDelaySeconds: 0 }).find(
+      (candidate) => candidate.type === 'cleanup_blue',
+    );
+    const task = testTask({ type: 'cleanup_blue', config, gitTag: 'v2', ssh: sshTarget() });
+    const result = await cleanup?.execute(task.context);
+    expect(result).toEqual({ hosts: [hostA().name, hostB().name], removed: {} });
+    expect(task.log.lines).toContain('removing blue in 0 s');
+    expect(task.log.lines).toContain(`${hostA().name}: no blue release to remove`);
+  });
+
   it('waits out the delay before removing blue, and stops waiting when the task is aborted', async () => {
     const config = environmentConfig('abortwait', { delay: 3600 });
     const task = testTask({ type: 'cleanup_blue', config, gitTag: 'v2', ssh: sshTarget() });
