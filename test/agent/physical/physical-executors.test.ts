@@ -21,6 +21,9 @@ import { testTask } from './support/task-context';
 const APP_SCRIPT = join(import.meta.dirname, 'support', 'app.sh');
 const PROBE_SCRIPT = join(import.meta.dirname, 'support', 'probe.py');
 
+/** Real sshd sessions and python servers on a shared, busy machine: generous, not a threshold. */
+const SLOW_HOST_TEST_MS = 180_000;
+
 let hosts: TestHosts;
 let events: string;
 let nextPort = 18_000;
@@ -28,11 +31,11 @@ let nextPort = 18_000;
 beforeAll(async () => {
   hosts = await startTestHosts(2);
   events = join(hosts.shared, 'events.log');
-});
+}, SLOW_HOST_TEST_MS);
 
 afterAll(async () => {
   await hosts?.cleanup();
-});
+}, SLOW_HOST_TEST_MS);
 
 const executor = (type: string): Executor => {
   const found = physicalExecutors().find((candidate) => candidate.type === type);
@@ -71,8 +74,8 @@ function environmentConfig(application: string, overrides: Record<string, unknow
       "printf '%s %s\\n' {application} {git_tag} > {release_dir}/index.html && printf '%s\\n' {image} > {release_dir}/IMAGE && echo fetched {git_tag}",
     restart_command: `/bin/sh ${shellQuote(APP_SCRIPT)} {host} {port} {release_dir} ${shellQuote(state)} ${shellQuote(events)}`,
     active_command: `/usr/bin/python3 ${shellQuote(PROBE_SCRIPT)} {host} {port} {application} {git_tag} && echo up {host} {port} >> ${shellQuote(events)}`,
-    active_attempts: 20,
-    active_interval_seconds: 0.1,
+    active_attempts: 50,
+    active_interval_seconds: 0.2,
     app_port: appPort,
     green_port: appPort + 1,
     max_unavailable: 1,
@@ -114,7 +117,7 @@ async function failureOf(promise: Promise<unknown>): Promise<TaskFailure> {
 const eventLines = async (): Promise<string[]> =>
   existsSync(events) ? (await readFile(events, 'utf8')).split('\n').filter(Boolean) : [];
 
-describe('deploy (rolling-update) on physical hosts', () => {
+describe('deploy (rolling-update) on physical hosts', { timeout: SLOW_HOST_TEST_MS }, () => {
   it('moves both hosts from v1 to v2 one at a time, one host always serving', async () => {
     const config = environmentConfig('rolling');
     const port = Number(config.app_port);
@@ -177,7 +180,7 @@ describe('deploy (rolling-update) on physical hosts', () => {
   });
 });
 
-describe('command templates on physical hosts', () => {
+describe('command templates on physical hosts', { timeout: SLOW_HOST_TEST_MS }, () => {
   it('hands a git tag with quotes and command substitutions to the remote shell as one literal word', async () => {
     const marker = join(hosts.shared, 'broke-out');
     const gitTag = `v3'; touch ${marker}; echo '$(touch ${marker})\`touch ${marker}\``;
@@ -192,7 +195,7 @@ describe('command templates on physical hosts', () => {
   });
 });
 
-describe('blue-green on physical hosts', () => {
+describe('blue-green on physical hosts', { timeout: SLOW_HOST_TEST_MS }, () => {
   it('starts green beside blue, switches traffic to it, then removes blue', async () => {
     const config = environmentConfig('bluegreen', { delay: 0 });
     const appPort = Number(config.app_port);
@@ -277,7 +280,7 @@ describe('blue-green on physical hosts', () => {
   });
 });
 
-describe('failures on physical hosts', () => {
+describe('failures on physical hosts', { timeout: SLOW_HOST_TEST_MS }, () => {
   it('stops the rollout at a host whose restart fails, naming it; the hosts after it keep the old release', async () => {
     const config = environmentConfig('badrestart');
     const port = Number(config.app_port);
@@ -428,7 +431,7 @@ describe('failures on physical hosts', () => {
   });
 });
 
-describe('configuration of physical environments', () => {
+describe('configuration of physical environments', { timeout: SLOW_HOST_TEST_MS }, () => {
   it('fails a config without hosts or commands, naming the keys, before connecting anywhere', async () => {
     const failure = await failureOf(runTask('deploy', { release_root: '/srv/shop' }, 'v1'));
     expect(failure.error).toBe('InvalidConfig');
