@@ -156,7 +156,7 @@ export class TaskConsumer {
    * current long poll instead of letting it return (a message SQS hands to the cut
    * connection stays hidden for its visibility timeout).
    */
-  async stop(options: { graceMs: number; cutPoll?: boolean }): Promise<void> {
+  async stop(options: { graceMs: number; cutPoll?: boolean; reason?: string }): Promise<void> {
     if (this.#state !== 'running' && this.#state !== 'draining') return;
     this.#state = 'draining';
     if (options.cutPoll) this.#pollAbort.abort();
@@ -166,7 +166,7 @@ export class TaskConsumer {
     const graceOver = new Promise<'grace-over'>((resolve) => {
       graceTimer = setTimeout(() => resolve('grace-over'), options.graceMs);
     });
-    if ((await Promise.race([settled, graceOver])) === 'grace-over') this.abortAll();
+    if ((await Promise.race([settled, graceOver])) === 'grace-over') this.abortAll(options.reason);
     clearTimeout(graceTimer);
     await Promise.allSettled([...this.#inFlight]);
     await this.#loop;
