@@ -171,7 +171,7 @@ export class DeployAgent {
   }
 
   async #run(message: TaskMessageV1, signal: AbortSignal): Promise<TaskAnswer> {
-    const { config, executors, logSink } = this.#options;
+    const { config, logSink } = this.#options;
     const fields = { task_id: message.task_id, attempt: message.attempt, task_type: message.task_type };
     const entry = this.#journal.started({
       task_id: message.task_id,
