@@ -53,7 +53,7 @@ describe('runCommand', () => {
       const names = result.stdout
         .trim()
         .split('\n')
-        .map((line) => line.split('=')[0])
+        .map((line) => line.split('=')[0] ?? '')
         .sort();
       expect(names).toContain('EXTRA');
       expect(names).toContain('PATH');
