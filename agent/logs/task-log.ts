@@ -39,6 +39,8 @@ export class TaskLogWriter implements TaskLog {
   readonly #maxBytes: number;
   readonly #pending: TaskLogLine[] = [];
   readonly #partial = { stdout: '', stderr: '' };
+  /** a partial line is flushed only once it has waited a whole interval (pipes split lines often) */
+  readonly #heldSinceLastFlush = { stdout: false, stderr: false };
   #chunk = 0;
   #keptBytes = 0;
   #droppedBytes = 0;
@@ -97,7 +99,9 @@ export class TaskLogWriter implements TaskLog {
     const { masker } = this.#options;
     for (const stream of ['stdout', 'stderr'] as const) {
       const held = this.#partial[stream];
-      if (held === '') continue;
+      const waited = this.#heldSinceLastFlush[stream];
+      this.#heldSinceLastFlush[stream] = held !== '';
+      if (held === '' || (!final && !waited)) continue;
       const cut = final ? held.length : masker.safeCut(held);
       if (cut === 0) continue;
       this.#partial[stream] = held.slice(cut);
