@@ -77,8 +77,11 @@ export class SimulatedAgent {
       handler: this.#handler(),
       ...(log
         ? {
+            // The agent's own line per task says how it went; the consumer's adds the problems.
             log: (level, message, fields) =>
-              level === 'debug' ? undefined : log(fields ? `${message} ${JSON.stringify(fields)}` : message),
+              level === 'debug' || message === 'task succeeded' || message === 'task failed'
+                ? undefined
+                : log(fields ? `${message} ${JSON.stringify(fields)}` : message),
           }
         : {}),
     });

@@ -119,14 +119,18 @@ describe('deploy-agent process', () => {
 
   it('SIGTERM drains: a task that finishes within the grace period is answered, then the agent exits 0', async () => {
     const { start, send, workDir } = setUp({ graceSeconds: 60 });
-    const message = commandTask(workDir, 'sleep 2; echo finished');
+    const message = commandTask(workDir, 'sleep 4; echo finished');
     const agent = start();
     await send(message);
     await agent.waitForLog(isStarted(message));
+    const heartbeats = () => sfnDouble.callsFor(message.task_token).filter((call) => call.action === 'SendTaskHeartbeat');
     agent.child.kill('SIGTERM');
     await agent.waitForLog((line) => line.message.startsWith('draining'));
+    const beforeDrain = heartbeats().length;
     expect(await agent.exited()).toBe(0);
     expect(sfnDouble.answersFor(message.task_token)).toMatchObject([{ action: 'SendTaskSuccess' }]);
+    // It kept heartbeating while it drained.
+    expect(heartbeats().length).toBeGreaterThan(beforeDrain);
   });
 
   it('SIGTERM past the grace period kills the task and fails it with AgentShutdown, then exits 0', async () => {
