@@ -123,7 +123,8 @@ describe('deploy-agent process', () => {
     const agent = start();
     await send(message);
     await agent.waitForLog(isStarted(message));
-    const heartbeats = () => sfnDouble.callsFor(message.task_token).filter((call) => call.action === 'SendTaskHeartbeat');
+    const heartbeats = () =>
+      sfnDouble.callsFor(message.task_token).filter((call) => call.action === 'SendTaskHeartbeat');
     agent.child.kill('SIGTERM');
     await agent.waitForLog((line) => line.message.startsWith('draining'));
     const beforeDrain = heartbeats().length;
