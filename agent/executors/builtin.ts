@@ -1,6 +1,7 @@
 import type { AgentConfig } from '../config/agent-config';
 import { BuildExecutor } from './build';
 import { HealthCheckExecutor } from './health-check';
+import { physicalExecutors } from './physical';
 import { ExecutorRegistry } from './registry';
 import { TestExecutor } from './test';
 
@@ -10,8 +11,10 @@ import { TestExecutor } from './test';
  * from the config's `executor_modules` (docs/agent.md).
  */
 export function builtinExecutors(config: Pick<AgentConfig, 'buildah'>): ExecutorRegistry {
-  return new ExecutorRegistry()
+  const registry = new ExecutorRegistry()
     .register(new BuildExecutor(config.buildah))
     .register(new TestExecutor())
     .register(new HealthCheckExecutor());
+  for (const executor of physicalExecutors()) registry.register(executor, { environmentType: 'physical' });
+  return registry;
 }

@@ -238,11 +238,11 @@ export class DeployAgent {
         'NoTarget',
         `this agent has no target for environment ${payload.environment.name} (${message.environment_id}); add one to its config`,
       );
-    const executor = this.#options.executors.get(message.task_type);
+    const executor = this.#options.executors.get(message.task_type, payload.environment.type);
     if (!executor)
       return failure(
         'UnknownTaskType',
-        `this agent has no executor for task type "${message.task_type}" (it runs: ${this.#options.executors.types().join(', ')})`,
+        `this agent has no executor for task type "${message.task_type}" on a ${payload.environment.type} environment (it runs: ${this.#options.executors.types().join(', ')})`,
       );
 
     await this.#loadHeldSecrets(target, masker, log);
