@@ -54,7 +54,7 @@ export function taskContext(cluster: ClusterUnderTest, input: TaskInput): TaskRu
     environment_id: 'env_test',
     version_id: 'ver_test',
     attempt: 1,
-    payload,
+    payload: structuredClone(payload) as TaskMessageV1['payload'],
     task_token: 'token',
     heartbeat_seconds: 120,
     timeout_seconds: 3600,
