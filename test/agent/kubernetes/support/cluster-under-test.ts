@@ -38,7 +38,7 @@ export async function startClusterUnderTest(): Promise<ClusterUnderTest> {
     kubeconfigPath = realKubeconfig;
   } else {
     server = await startKubeApiServer({ users: { 'test-token': { name: 'tester' } } });
-    kubeconfigPath = await writeKubeconfig(directory, server.url, 'test-token');
+    kubeconfigPath = await writeKubeconfig(join(directory, 'kubeconfig'), server, 'test-token');
   }
   const config = new KubeConfig();
   config.loadFromFile(kubeconfigPath);

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -29,6 +35,7 @@ import {
   type ResourceType,
   VERSION_INFO,
 } from './kube-resources';
+import { type ServerCertificate, selfSignedCertificate } from './tls';
 
 /**
  * A Kubernetes API server for tests, in memory: legacy discovery, `/version`, GET / LIST /
@@ -53,6 +60,8 @@ export interface KubeApiServerOptions {
   users?: Record<string, KubeUser>;
   /** how often the simulated controllers take a step */
   tickMs?: number;
+  /** serve HTTPS with this certificate (plain HTTP when absent) */
+  tls?: ServerCertificate;
 }
 
 interface StoredObject {
@@ -148,7 +157,7 @@ export class KubeApiServer {
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KubeApiServerOptions = {}) {
-    this.server = createServer((request, response) => {
+    const listener = (request: IncomingMessage, response: ServerResponse) => {
       this.handle(request, response).catch((error: unknown) => {
         const apiError =
           error instanceof ApiError
@@ -156,16 +165,25 @@ export class KubeApiServer {
             : new ApiError(500, 'InternalError', `an internal error occurred: ${String(error)}`);
         this.sendStatus(response, apiError);
       });
-    });
+    };
+    this.server = options.tls
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener)
+      : createHttpServer(listener);
     this.create(this.typeOf('namespaces'), undefined, { metadata: { name: 'default' } });
   }
 
-  /** `http://127.0.0.1:<port>` once started */
+  /** `https://127.0.0.1:<port>` (or http://) once started */
   url = '';
+
+  /** the serving certificate (PEM), for a kubeconfig's certificate-authority-data */
+  get certificate(): string | undefined {
+    return this.options.tls?.cert;
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const scheme = this.options.tls ? 'https' : 'http';
+    this.url = `${scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.ticker = setInterval(() => this.tick(), this.options.tickMs ?? 20);
     return this;
   }
@@ -706,12 +724,15 @@ export class KubeApiServer {
   private validate(type: ResourceType, object: JsonObject, current: JsonObject | undefined): void {
     if (type.resource !== 'deployments') return;
     const name = String(metadataOf(object).name);
-    const invalid = (detail: string) =>
-      new ApiError(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${detail}`, {
+    const invalid = (detail: string) => {
+      const [field = '', ...rest] = detail.split(': ');
+      return new ApiError(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${detail}`, {
         name,
         group: 'apps',
         kind: 'Deployment',
+        causes: [{ reason: 'FieldValueInvalid', message: rest.join(': '), field }],
       });
+    };
     const spec = isObject(object.spec) ? object.spec : {};
     const selector = stringMap(isObject(spec.selector) ? spec.selector.matchLabels : undefined);
     const template = isObject(spec.template) ? spec.template : {};
@@ -892,6 +913,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Starts a test API server on HTTPS, with a fresh self-signed certificate. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  return new KubeApiServer(options).start();
+  return new KubeApiServer({ tls: await selfSignedCertificate(), ...options }).start();
 }

@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
-/** Writes a kubeconfig with one context, `test`, for a bearer token at `server`. */
+/** Writes a kubeconfig with one context, `test`, for a bearer token at an HTTPS server. */
 export async function writeKubeconfig(
-  directory: string,
-  server: string,
+  path: string,
+  server: { url: string; certificate: string | undefined },
   token: string,
   namespace = 'default',
 ): Promise<string> {
-  const path = join(directory, 'kubeconfig');
+  const certificate = server.certificate;
+  if (!certificate) throw new Error('the test API server serves HTTPS for kubeconfigs');
   await writeFile(
     path,
     [
@@ -17,9 +17,8 @@ export async function writeKubeconfig(
       'clusters:',
       '- name: test',
       '  cluster:',
-      `    server: ${server}`,
-      // the test server speaks plain HTTP, which @kubernetes/client-node only allows with this
-      '    insecure-skip-tls-verify: true',
+      `    server: ${server.url}`,
+      `    certificate-authority-data: ${Buffer.from(certificate).toString('base64')}`,
       'users:',
       '- name: tester',
       '  user:',

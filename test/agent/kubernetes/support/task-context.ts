@@ -22,7 +22,10 @@ export interface TaskInput {
 }
 
 /** A TaskContext as the agent's runtime gives one to an executor, for the cluster under test. */
-export function taskContext(cluster: ClusterUnderTest, input: TaskInput): TaskRun {
+export function taskContext(
+  cluster: Pick<ClusterUnderTest, 'kubeconfigPath' | 'context' | 'namespace'>,
+  input: TaskInput,
+): TaskRun {
   const abort = new AbortController();
   const lines: string[] = [];
   const payload: TaskPayloadV1 = {
