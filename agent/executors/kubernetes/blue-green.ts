@@ -124,6 +124,15 @@ export function deployGreenExecutor(options: KubernetesExecutorOptions): Executo
       context.log.info(
         `service "${serviceName}" serves ${live ? `slot ${live}` : `deployment "${blueName}"`}; rolling out ${image} to "${name}" (slot ${slot}, ${replicas} replicas)`,
       );
+      const serviceSelector = service.spec?.selector ?? {};
+      if (
+        !live &&
+        selects(serviceSelector, { ...(blue.spec?.template.metadata?.labels ?? {}), [SLOT_LABEL]: slot })
+      ) {
+        context.log.info(
+          `warning: service "${serviceName}" selects ${JSON.stringify(serviceSelector)}, which matches the pods of "${name}" too: they get traffic as soon as they are ready, before switch_traffic (label blue's pods and the selector with ${SLOT_LABEL}: docs/kubernetes.md)`,
+        );
+      }
       const manifest = greenManifest(
         blue,
         name,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Executor, TaskFailure } from '../../../agent/executors/executor';
 import { kubernetesExecutors } from '../../../agent/executors/kubernetes';
 import {
@@ -18,6 +18,9 @@ import { type TaskInput, taskContext } from './support/task-context';
  * The Kubernetes executors against the test API server, or against a real cluster with
  * `npm run test:k8s` (K8S_TEST_KUBECONFIG): the same tests either way.
  */
+
+// A real cluster pulls images and schedules pods: give it minutes, not seconds.
+if (process.env.K8S_TEST_KUBECONFIG) vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 });
 
 let cluster: ClusterUnderTest;
 const executors = new Map<string, Executor>(
@@ -181,7 +184,14 @@ describe('blue-green', () => {
     await untilAvailable(cluster, 'shop');
     const first = steps('dep_first', NEW_TAG);
 
-    await expect(first.deployGreen()).resolves.toMatchObject({
+    const deployGreen = run({
+      type: 'deploy_green',
+      application: 'shop',
+      config: { environment: 'green', replicas: 2, image: IMAGE_REPOSITORY },
+      gitTag: NEW_TAG,
+      deploymentId: 'dep_first',
+    });
+    await expect(deployGreen.result).resolves.toMatchObject({
       deployment: 'shop-green',
       slot: 'green',
       blue: 'shop',
@@ -193,6 +203,12 @@ describe('blue-green', () => {
     expect(green.spec?.template.metadata?.labels).toEqual({ app: 'shop', slot: 'green' });
     expect(green.spec?.template.spec?.containers[0]?.image).toBe(`${IMAGE_REPOSITORY}:${NEW_TAG}`);
     expect(await selectorOf('shop')).toEqual({ app: 'shop' });
+    // blue's pods carry no slot label, so the Service's selector reaches green's pods already
+    expect(
+      deployGreen.task.lines.some((line) =>
+        line.startsWith('warning: service "shop" selects {"app":"shop"}'),
+      ),
+    ).toBe(true);
 
     await expect(first.switchTraffic()).resolves.toMatchObject({
       service: 'shop',
