@@ -229,7 +229,7 @@ describe('blue-green', () => {
     expect(await deploymentExists('shop-green')).toBe(true);
   });
 
-  it('alternates slots: the next deployment rolls out to blue and removes the green one', async () => {
+  it('alternates slots: the next deployment rolls out to blue and removes the green one after the delay', async () => {
     const second = steps('dep_second', OLD_TAG);
 
     await expect(second.deployGreen()).resolves.toMatchObject({
@@ -239,6 +239,20 @@ describe('blue-green', () => {
     });
     await expect(second.switchTraffic()).resolves.toMatchObject({ slot: 'blue', previous_slot: 'green' });
     expect(await selectorOf('shop')).toEqual({ app: 'shop', slot: 'blue' });
+
+    const cancelled = run({
+      type: 'cleanup_blue',
+      application: 'shop',
+      config: { delay: 600 },
+      gitTag: OLD_TAG,
+      deploymentId: 'dep_second',
+      onLine: (line, task) => {
+        if (line === 'removing blue in 600 s') task.abort.abort();
+      },
+    });
+    expect((await failureOf(cancelled.result)).error).toBe('Aborted');
+    expect(await deploymentExists('shop-green')).toBe(true);
+
     await expect(second.cleanupBlue()).resolves.toMatchObject({ deleted: ['shop-green'], kept: 'shop-blue' });
     expect(await deploymentExists('shop-green')).toBe(false);
   });

@@ -35,7 +35,7 @@ import {
   type ResourceType,
   VERSION_INFO,
 } from './kube-resources';
-import { type ServerCertificate, selfSignedCertificate } from './tls';
+import { type ServerCertificate, testServerCertificate } from './tls';
 
 /**
  * A Kubernetes API server for tests, in memory: legacy discovery, `/version`, GET / LIST /
@@ -913,7 +913,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Starts a test API server on HTTPS, with a fresh self-signed certificate. */
+/** Starts a test API server on HTTPS, with its test certificate (tls.ts). */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  return new KubeApiServer({ tls: await selfSignedCertificate(), ...options }).start();
+  return new KubeApiServer({ tls: await testServerCertificate(), ...options }).start();
 }

@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
 
 export interface ServerCertificate {
   /** PEM */
@@ -11,34 +7,13 @@ export interface ServerCertificate {
   key: string;
 }
 
-/** A self-signed certificate for 127.0.0.1, made with openssl, as a test API server's serving certificate. */
-export async function selfSignedCertificate(): Promise<ServerCertificate> {
-  const directory = await mkdtemp(join(tmpdir(), 'kube-tls-'));
-  try {
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=kube-apiserver-test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      join(directory, 'key.pem'),
-      '-out',
-      join(directory, 'cert.pem'),
-    ]);
-    return {
-      cert: await readFile(join(directory, 'cert.pem'), 'utf8'),
-      key: await readFile(join(directory, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
+/**
+ * The test API server's serving certificate: self-signed for 127.0.0.1 and localhost, valid
+ * until 2126, made once with `openssl req -x509 -newkey ec -pkeyopt
+ * ec_paramgen_curve:prime256v1 -nodes -days 36500 -subj /CN=kube-apiserver-test -addext
+ * subjectAltName=IP:127.0.0.1,DNS:localhost`. A key for tests only: it guards nothing.
+ */
+export async function testServerCertificate(): Promise<ServerCertificate> {
+  const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+  return { cert: await fixture('test-apiserver.cert.pem'), key: await fixture('test-apiserver.key.pem') };
 }
