@@ -114,7 +114,8 @@ export function deployGreenExecutor(options: KubernetesExecutorOptions): Executo
       const service = await readService(cluster, serviceName);
       const live = liveSlotOf(service);
       const retried = await findGreen(cluster, base, deploymentId);
-      const slot = retried && retried.slot !== live ? retried.slot : live === 'green' ? 'blue' : 'green';
+      // A retry keeps the slot it chose the first time (even one already switched to).
+      const slot = retried?.slot ?? (live === 'green' ? 'blue' : 'green');
       const blue = await blueOf(cluster, base, live);
       const blueName = blue.metadata?.name ?? base;
       const name = slotDeploymentName(base, slot);
