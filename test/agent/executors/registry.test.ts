@@ -13,10 +13,14 @@ describe('executor registry', () => {
   it('has the built-in executors', () => {
     expect(builtinExecutors({ buildah }).types()).toEqual([
       'build',
+      'cleanup_blue (kubernetes)',
       'cleanup_blue (physical)',
+      'deploy (kubernetes)',
       'deploy (physical)',
+      'deploy_green (kubernetes)',
       'deploy_green (physical)',
       'health_check',
+      'switch_traffic (kubernetes)',
       'switch_traffic (physical)',
       'test',
     ]);
