@@ -1,7 +1,7 @@
 import type { AgentConfig } from '../config/agent-config';
 import { BuildExecutor } from './build';
 import { HealthCheckExecutor } from './health-check';
-import { kubernetesExecutors, kubernetesExecutors } from './kubernetes';
+import { kubernetesExecutors } from './kubernetes';
 import { physicalExecutors } from './physical';
 import { ExecutorRegistry } from './registry';
 import { TestExecutor } from './test';
@@ -17,7 +17,6 @@ export function builtinExecutors(config: Pick<AgentConfig, 'buildah'>): Executor
     .register(new TestExecutor())
     .register(new HealthCheckExecutor());
   for (const executor of physicalExecutors()) registry.register(executor, { environmentType: 'physical' });
-  for (const executor of kubernetesExecutors()) registry.register(executor, { environmentType: 'kubernetes' });
   for (const executor of kubernetesExecutors())
     registry.register(executor, { environmentType: 'kubernetes' });
   return registry;
