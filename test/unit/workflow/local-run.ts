@@ -85,10 +85,15 @@ export class FakeTable {
       token.startsWith(':') ? value(token) : item?.[name(token)];
     const text = (attribute: AttributeValue | undefined) =>
       attribute && 'S' in attribute ? attribute.S : undefined;
+    const unwrapped = (term: string): string => {
+      let text = term.trim().replace(/^\(+/, '');
+      const count = (character: string) => text.split(character).length - 1;
+      while (text.endsWith(')') && count(')') > count('(')) text = text.slice(0, -1);
+      return text;
+    };
     return condition
-      .replace(/^\(|\)$/g, '')
       .split(' AND ')
-      .map((term) => term.trim().replace(/^\((.*)\)$/, '$1'))
+      .map(unwrapped)
       .every((term) => {
         const equals = /^(\S+) = (\S+)$/.exec(term);
         if (equals?.[1] && equals[2]) return sameValue(operand(equals[1]), operand(equals[2]));
