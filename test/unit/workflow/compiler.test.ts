@@ -167,11 +167,11 @@ describe.each(strategies)('compileWorkflow(%s)', (strategy) => {
   });
 
   it('moves the counters of the task type with each task status, in the same transaction', () => {
-    const items = (name: string) =>
-      (
-        (allStates(definition).find((entry) => entry.name === name)?.state.Parameters as JsonObject)
-          .TransactItems as JsonObject[]
-      ).map((item) => item.Update as JsonObject);
+    const items = (name: string) => {
+      const parameters = allStates(definition).find((entry) => entry.name === name)?.state.Parameters;
+      const transactItems = (parameters as JsonObject | undefined)?.TransactItems as JsonObject[] | undefined;
+      return (transactItems ?? []).map((item) => item.Update as JsonObject);
+    };
     const [task, ...counters] = items('build.MarkSucceeded');
     expect(task?.ConditionExpression).toBe(
       '#status = :from_status AND (size(#pending_result) <= :max_output_bytes AND begins_with(#pending_result, :json_object))',
