@@ -23,6 +23,7 @@ export {
   CONDITION_FAILED,
   DYNAMODB_TRANSIENT_ERRORS,
   SQS_TRANSIENT_ERRORS,
+  TRANSACTION_CANCELLED,
 } from './retry-policy';
 export { dispatchMessageBody, MISSING_CAUSE, stepStateNames } from './task-states';
 export {

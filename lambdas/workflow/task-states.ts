@@ -50,6 +50,8 @@ export const stepStateNames = (stepId: string) =>
   ({
     readTask: `${stepId}.ReadTask`,
     checkTask: `${stepId}.CheckTask`,
+    readTaskAgain: `${stepId}.ReadTaskAgain`,
+    checkTaskAgain: `${stepId}.CheckTaskAgain`,
     missing: `${stepId}.Missing`,
     markRunning: `${stepId}.MarkRunning`,
     dispatch: `${stepId}.Dispatch`,
@@ -183,6 +185,24 @@ export function stepStates(step: WorkflowStep, next: string | undefined): AslSta
       ],
       Default: names.markRunning,
     },
+    [names.readTaskAgain]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:getItem',
+      Parameters: readTaskRequest(taskIdPath),
+      ResultPath: '$.existing',
+      Retry: dynamoDbRetry(),
+      Catch: [catchAll(names.checkCause, '$.error')],
+      Next: names.checkTaskAgain,
+    },
+    [names.checkTaskAgain]: {
+      Type: 'Choice',
+      Choices: [
+        { Not: { Variable: status, IsPresent: true }, Next: names.missing },
+        { Variable: status, StringEquals: 'success', Next: next ?? names.skipped },
+      ],
+      // Still pending (its attempt moved) or running / failed: another execution has it.
+      Default: names.notPending,
+    },
     [names.missing]: {
       Type: 'Pass',
       Result: { error: 'TaskNotFound', cause: 'The task is not in the table' },
@@ -205,8 +225,8 @@ export function stepStates(step: WorkflowStep, next: string | undefined): AslSta
         filters,
       ),
       continuation: { Next: names.dispatch },
-      // Someone else moved it since the read: read again and decide again.
-      onConditionFailed: names.readTask,
+      // Someone else moved it since the read: read it once more (never a loop).
+      onConditionFailed: names.readTaskAgain,
       onFailure: names.checkCause,
       errorPath: '$.error',
     }),

@@ -90,7 +90,7 @@ function taskFlow(tableName: string, heartbeatSeconds: number, retry = false) {
         },
         ResultPath: '$.result',
         ...(retry ? { Retry: [{ ErrorEquals: ['Transient'], IntervalSeconds: 1, MaxAttempts: 1 }] } : {}),
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CheckCause' }],
         Next: 'MarkSucceeded',
       },
       MarkSucceeded: {
@@ -109,6 +109,13 @@ function taskFlow(tableName: string, heartbeatSeconds: number, retry = false) {
         ResultPath: null,
         End: true,
       },
+      // Step Functions' own timeouts come without a Cause, as on AWS.
+      CheckCause: {
+        Type: 'Choice',
+        Choices: [{ Not: { Variable: '$.error.Cause', IsPresent: true }, Next: 'AddCause' }],
+        Default: 'MarkFailed',
+      },
+      AddCause: { Type: 'Pass', Result: 'no cause', ResultPath: '$.error.Cause', Next: 'MarkFailed' },
       MarkFailed: {
         Type: 'Task',
         Resource: UPDATE_ITEM,
@@ -363,6 +370,7 @@ describe('the Step Functions stand-in running task states against DynamoDB Local
     expect(await statesEntered(sfn.client, executionArn)).toEqual([
       'MarkRunning',
       'RunTask',
+      'CheckCause',
       'MarkFailed',
       'TaskFailed',
     ]);

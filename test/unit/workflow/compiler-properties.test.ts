@@ -75,7 +75,8 @@ describe('compileWorkflow over random DAGs', () => {
       }),
       { numRuns: 60 },
     );
-  });
+    // asl-validator over 60 definitions of up to ~30 states per step: room on a busy machine.
+  }, 180_000);
 
   it('dispatches every step exactly once, after all of its dependencies', () => {
     fc.assert(

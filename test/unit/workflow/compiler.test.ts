@@ -14,6 +14,7 @@ import {
   TABLE_NAME_PLACEHOLDER,
   TASK_QUEUE_URL_PLACEHOLDER,
   TemplateError,
+  TRANSACTION_CANCELLED,
   transitionsPerStep,
   WORKFLOW_TEMPLATES,
   WorkflowStrategy,
@@ -104,7 +105,7 @@ describe.each(strategies)('compileWorkflow(%s)', (strategy) => {
     }
   });
 
-  it('never retries a failed condition, and retries every DynamoDB/SQS state on transient errors', () => {
+  it('never retries a failed condition, and retries every DynamoDB state on transient errors', () => {
     /** Only the first retrier whose ErrorEquals matches an error applies. */
     const retrierFor = (retriers: readonly JsonObject[], error: string) =>
       retriers.find((retrier) => {
@@ -119,14 +120,77 @@ describe.each(strategies)('compileWorkflow(%s)', (strategy) => {
     expect(tasks.length).toBeGreaterThan(0);
     for (const { name, state } of tasks) {
       const retriers = (state.Retry ?? []) as JsonObject[];
-      const transient = String(state.Resource).includes(':sqs:')
-        ? 'SQS.RequestThrottled'
+      const resource = String(state.Resource);
+      if (resource.includes(':sqs:')) continue;
+      const sdk = resource.includes(':aws-sdk:');
+      const transient = sdk
+        ? 'DynamoDb.ProvisionedThroughputExceededException'
         : 'DynamoDB.ProvisionedThroughputExceededException';
       expect(retrierFor(retriers, transient)?.MaxAttempts, `${name} on ${transient}`).toBeGreaterThan(0);
-      expect(retrierFor(retriers, CONDITION_FAILED)?.MaxAttempts ?? 0, `${name} on ${CONDITION_FAILED}`).toBe(
-        0,
-      );
+      for (const answer of sdk ? [TRANSACTION_CANCELLED] : [CONDITION_FAILED]) {
+        expect(retrierFor(retriers, answer)?.MaxAttempts ?? 0, `${name} on ${answer}`).toBe(0);
+      }
     }
+  });
+
+  it('sends a cancelled transaction to its answer on a failed condition, and writes it again after a conflict', () => {
+    const transactions = allStates(definition).filter(
+      ({ state }) => state.Resource === 'arn:aws:states:::aws-sdk:dynamodb:transactWriteItems',
+    );
+    expect(transactions.map(({ name }) => name)).toContain('build.MarkRunning');
+    for (const { name, state } of transactions) {
+      const [cancelled] = state.Catch as JsonObject[];
+      expect(cancelled).toMatchObject({ ErrorEquals: [TRANSACTION_CANCELLED], Next: `${name}.Cancelled` });
+      const check = allStates(definition).find((entry) => entry.name === `${name}.Cancelled`)?.state;
+      const choices = (check?.Choices ?? []) as JsonObject[];
+      expect(choices.find((choice) => choice.StringMatches === '*ConditionalCheckFailed*')?.Next).not.toBe(
+        `${name}.WaitToRewrite`,
+      );
+      const transient = choices.find((choice) => Array.isArray(choice.Or));
+      expect(transient?.Next).toBe(`${name}.WaitToRewrite`);
+      expect(JSON.stringify(transient)).toContain('*TransactionConflict*');
+      const wait = allStates(definition).find((entry) => entry.name === `${name}.WaitToRewrite`)?.state;
+      expect(wait).toMatchObject({ Type: 'Wait', Next: name });
+    }
+  });
+
+  it("never retries the agent dispatch: an SQS error name may be the agent's own answer", () => {
+    for (const { name, state } of allStates(definition)) {
+      if (!String(state.Resource).includes(':sqs:')) continue;
+      expect(state.Retry, name).toBeUndefined();
+      const catchers = state.Catch as JsonObject[];
+      expect(catchers[0]).toMatchObject({ ErrorEquals: ['States.DataLimitExceeded'] });
+      expect(
+        catchers.find((catcher) => (catcher.ErrorEquals as string[]).includes('SQS.InternalError'))?.Next,
+      ).toBe(name.replace('.Dispatch', '.CheckSendFailure'));
+    }
+  });
+
+  it('moves the counters of the task type with each task status, in the same transaction', () => {
+    const items = (name: string) => {
+      const parameters = allStates(definition).find((entry) => entry.name === name)?.state.Parameters;
+      const transactItems = (parameters as JsonObject | undefined)?.TransactItems as JsonObject[] | undefined;
+      return (transactItems ?? []).map((item) => item.Update as JsonObject);
+    };
+    const [task, ...counters] = items('build.MarkSucceeded');
+    expect(task?.ConditionExpression).toBe(
+      '#status = :from_status AND (size(#pending_result) <= :max_output_bytes AND begins_with(#pending_result, :json_object))',
+    );
+    expect(task?.UpdateExpression).toBe(
+      'SET #status = :status, #gsi3pk = :status_partition, #updated_at = :now, #result = #pending_result, #completed_at = :now REMOVE #pending_result',
+    );
+    expect(
+      counters.map((counter) => [
+        (counter.Key as { pk: { S: string } }).pk.S,
+        counter.ExpressionAttributeValues,
+      ]),
+    ).toEqual([
+      ['COUNTER#TASK#status=running', { ':delta': { N: '-1' } }],
+      ['COUNTER#TASK#status=running&type=build', { ':delta': { N: '-1' } }],
+      ['COUNTER#TASK#status=success', { ':delta': { N: '1' } }],
+      ['COUNTER#TASK#status=success&type=build', { ':delta': { N: '1' } }],
+    ]);
+    for (const counter of counters) expect(counter.UpdateExpression).toBe('ADD #count :delta');
   });
 
   it('catches every failure inside an iteration, so no task is left running and the Map never fails', () => {
@@ -144,10 +208,10 @@ describe.each(strategies)('compileWorkflow(%s)', (strategy) => {
 describe('transitions per task (the cost of a deployment)', () => {
   it.each([
     // [strategy, steps, per deployment, per application, 1 application, 2 applications]
-    ['standard', 4, 7, 12, 19, 31],
-    ['blue-green', 5, 7, 15, 22, 37],
+    ['standard', 4, 6, 24, 30, 54],
+    ['blue-green', 5, 6, 30, 36, 66],
   ] as const)(
-    '%s: 3 per task, %i steps, %i per deployment',
+    '%s: 6 per task, %i steps, %i per deployment',
     (strategy, steps, fixed, perApplication, one, two) => {
       const definition = compileWorkflow(WORKFLOW_TEMPLATES[strategy]);
       const path = happyPath(definition);
@@ -157,12 +221,11 @@ describe('transitions per task (the cost of a deployment)', () => {
         'SummarizeApplications',
         'CheckApplications',
         'MarkDeploymentSucceeded',
-        'ReleaseEnvironmentLock',
         'DeploymentSucceeded',
       ]);
       expect(path.deploymentStates).toHaveLength(fixed);
       expect(path.applicationStates).toHaveLength(perApplication);
-      expect([...transitionsPerStep(definition).values()]).toEqual(Array(steps).fill(3));
+      expect([...transitionsPerStep(definition).values()]).toEqual(Array(steps).fill(6));
       expect(countHappyPathTransitions(definition, 1)).toBe(one);
       expect(countHappyPathTransitions(definition, 2)).toBe(two);
     },
@@ -177,17 +240,15 @@ describe('transitions per task (the cost of a deployment)', () => {
         { id: 'lint', type: 'lint', depends_on: ['build'], config: {} },
       ],
     });
+    const task = (step: string) =>
+      ['ReadTask', 'CheckTask', 'MarkRunning', 'Dispatch', 'StoreResult', 'MarkSucceeded'].map(
+        (name) => `${step}.${name}`,
+      );
     expect(happyPath(definition).applicationStates).toEqual([
-      'build.MarkRunning',
-      'build.Dispatch',
-      'build.MarkSucceeded',
+      ...task('build'),
       'Layer2',
-      'test.MarkRunning',
-      'test.Dispatch',
-      'test.MarkSucceeded',
-      'lint.MarkRunning',
-      'lint.Dispatch',
-      'lint.MarkSucceeded',
+      ...task('test'),
+      ...task('lint'),
       'Layer2.Check',
       'Layer2.Done',
     ]);
@@ -199,27 +260,50 @@ describe('compileWorkflow, the deployment-level states', () => {
   const state = (name: string) => definition.States[name] as JsonObject;
 
   it('marks the deployment running from pending (setting started_at) or, on a retry, from running', () => {
-    const start = state('MarkDeploymentRunning').Parameters as JsonObject;
-    expect(start.ConditionExpression).toBe('#status = :from_0');
+    const items = (state('MarkDeploymentRunning').Parameters as JsonObject).TransactItems as JsonObject[];
+    const start = items[0]?.Update as JsonObject;
+    expect(start.ConditionExpression).toBe('#status = :from_status');
     expect(start.UpdateExpression).toBe(
       'SET #status = :status, #gsi3pk = :status_partition, #updated_at = :now, #started_at = :now',
     );
     expect(start.ExpressionAttributeValues).toMatchObject({
       ':status': { S: 'running' },
       ':status_partition': { S: 'DEPLOYMENT#status=running' },
-      ':from_0': { S: 'pending' },
+      ':from_status': { S: 'pending' },
     });
-    expect(state('MarkDeploymentRunning').Catch).toEqual([
-      { ErrorEquals: [CONDITION_FAILED], ResultPath: '$.error', Next: 'MarkDeploymentResumed' },
-    ]);
+    // The counters of the environment and version are read from the execution input.
+    expect(items.map((item) => ((item.Update as JsonObject).Key as JsonObject).pk)).toContainEqual({
+      'S.$':
+        "States.Format('COUNTER#DEPLOYMENT#environment_id={}&status=running&version_id={}', $.environment_id, $.version_id)",
+    });
+    expect(state('MarkDeploymentRunning.Cancelled').Choices).toContainEqual({
+      Variable: '$.error.Cause',
+      StringMatches: '*ConditionalCheckFailed*',
+      Next: 'MarkDeploymentResumed',
+    });
     const resume = state('MarkDeploymentResumed').Parameters as JsonObject;
-    expect(resume.ConditionExpression).toBe('#status = :from_0');
+    expect(resume.ConditionExpression).toBe('#status = :from_status');
     expect(resume.UpdateExpression).not.toContain('started_at');
-    expect(resume.ExpressionAttributeValues).toMatchObject({ ':from_0': { S: 'running' } });
+    expect(resume.ExpressionAttributeValues).toMatchObject({ ':from_status': { S: 'running' } });
     expect(state('MarkDeploymentResumed').Catch).toEqual([
       { ErrorEquals: [CONDITION_FAILED], ResultPath: '$.error', Next: 'DeploymentNotRunnable' },
     ]);
     expect(state('DeploymentNotRunnable')).toEqual({ Type: 'Succeed' });
+  });
+
+  it('writes the final status, its counters and the lock release in one transaction', () => {
+    for (const name of ['MarkDeploymentSucceeded', 'MarkDeploymentFailed']) {
+      const items = (state(name).Parameters as JsonObject).TransactItems as JsonObject[];
+      expect(items.at(-1)?.Delete).toMatchObject({
+        Key: { pk: { 'S.$': "States.Format('ENVIRONMENT#{}', $.environment_id)" }, sk: { S: 'LOCK' } },
+        ConditionExpression: '#deployment_id = :deployment_id',
+      });
+      expect(state(`${name}.Cancelled`).Choices).toContainEqual({
+        Variable: '$.error.Cause',
+        StringMatches: '*ConditionalCheckFailed*',
+        Next: `${name}Alone`,
+      });
+    }
   });
 
   it('runs at most 10 applications at once', () => {
@@ -250,11 +334,11 @@ describe('compileWorkflow, the deployment-level states', () => {
 
   it('runs every template step inside the Map iteration, starting with build, each state once', () => {
     const processor = itemProcessorOf(definition);
-    expect(processor.StartAt).toBe('build.MarkRunning');
+    expect(processor.StartAt).toBe('build.ReadTask');
     const names = allStates(processor).map(({ name }) => name);
     expect(new Set(names).size).toBe(names.length);
     for (const step of WORKFLOW_TEMPLATES.standard.steps) {
-      for (const suffix of ['MarkRunning', 'Dispatch', 'MarkSucceeded']) {
+      for (const suffix of ['ReadTask', 'MarkRunning', 'Dispatch', 'StoreResult', 'MarkSucceeded']) {
         expect(names, `${step.id}.${suffix}`).toContain(`${step.id}.${suffix}`);
       }
     }

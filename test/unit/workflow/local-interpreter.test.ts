@@ -134,7 +134,11 @@ describe.each(WorkflowStrategy.options)('the %s definition in the local interpre
       enteredTime: '2024-10-24T11:30:00.000Z',
     });
     expect(second.status).toBe('SUCCEEDED');
-    expect(second.entered.slice(0, 2)).toEqual(['MarkDeploymentRunning', 'MarkDeploymentResumed']);
+    expect(second.entered.slice(0, 3)).toEqual([
+      'MarkDeploymentRunning',
+      'MarkDeploymentRunning.Cancelled',
+      'MarkDeploymentResumed',
+    ]);
     expect(attributeOf(deployment.deployment(), 'started_at')).toBe('2024-10-24T10:00:00Z');
     expect(attributeOf(deployment.deployment(), 'completed_at')).toBe('2024-10-24T11:30:00Z');
     expect(attributeOf(deployment.task('app_1', 'health_check'), 'started_at')).toBe('2024-10-24T11:30:00Z');
@@ -151,28 +155,64 @@ describe.each(WorkflowStrategy.options)('the %s definition in the local interpre
 
   it('skips a step whose MarkRunning meets a failed condition when the task reads back as success', async () => {
     const deployment = createDeployment(template);
-    deployment.task('app_1', 'build').status = { S: 'success' };
     const run = await runLocally({
       definition,
       input: deployment.input,
       table: deployment.table,
       agent: succeedingAgent,
       override: {
+        // Another execution finished it between the read and the write.
         'build.MarkRunning': () => {
-          throw new AwsError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+          deployment.task('app_1', 'build').status = { S: 'success' };
+          throw new AwsError(
+            'DynamoDb.TransactionCanceledException',
+            'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None] (Service: DynamoDb, Status Code: 400, Request ID: fake)',
+          );
         },
       },
     });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.messages.map((message) => message.step_id)).toEqual(stepIds.slice(1));
-    expect(run.entered.slice(0, 6)).toEqual([
+    expect(run.entered.slice(0, 9)).toEqual([
       'MarkDeploymentRunning',
       'RunApplications',
-      'build.MarkRunning',
       'build.ReadTask',
       'build.CheckTask',
-      `${stepIds[1]}.MarkRunning`,
+      'build.MarkRunning',
+      'build.MarkRunning.Cancelled',
+      'build.ReadTaskAgain',
+      'build.CheckTaskAgain',
+      `${stepIds[1]}.ReadTask`,
     ]);
+  });
+
+  it('writes a conflicting transaction again instead of failing the task', async () => {
+    const deployment = createDeployment(template);
+    let conflicts = 0;
+    const run = await runLocally({
+      definition,
+      input: deployment.input,
+      table: deployment.table,
+      agent: succeedingAgent,
+      override: {
+        'build.MarkSucceeded': (parameters) => {
+          conflicts += 1;
+          if (conflicts === 1) {
+            throw new AwsError(
+              'DynamoDb.TransactionCanceledException',
+              'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None] (Service: DynamoDb, Status Code: 400, Request ID: fake)',
+            );
+          }
+          return deployment.table.transactWriteItems(
+            parameters as Parameters<typeof deployment.table.transactWriteItems>[0],
+          );
+        },
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(conflicts).toBe(2);
+    expect(statusOf(deployment.task('app_1', 'build'))).toBe('success');
+    expect(run.entered).toContain('build.MarkSucceeded.WaitToRewrite');
   });
 });
 
@@ -206,7 +246,12 @@ describe('the standard definition in the local interpreter, edge cases', () => {
       agent: succeedingAgent,
     });
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.entered).toEqual(['MarkDeploymentRunning', 'MarkDeploymentResumed', 'DeploymentNotRunnable']);
+    expect(run.entered).toEqual([
+      'MarkDeploymentRunning',
+      'MarkDeploymentRunning.Cancelled',
+      'MarkDeploymentResumed',
+      'DeploymentNotRunnable',
+    ]);
     expect([...deployment.table.items.entries()]).toEqual(before);
   });
 
@@ -241,11 +286,11 @@ describe('the standard definition in the local interpreter, edge cases', () => {
       },
     });
     expect(run.cause).toBe(
-      `Task ${deployment.taskId('app_1', 'deploy')} (deploy) of application app_1 failed: States.Timeout: `,
+      `Task ${deployment.taskId('app_1', 'deploy')} (deploy) of application app_1 failed: States.Timeout: ${MISSING_CAUSE}`,
     );
     expect(JSON.parse(attributeOf(deployment.task('app_1', 'deploy'), 'result') ?? '')).toEqual({
       error: 'States.Timeout',
-      cause: '',
+      cause: MISSING_CAUSE,
     });
     expect(statusOf(deployment.task('app_1', 'health_check'))).toBe('pending');
   });
@@ -257,9 +302,15 @@ describe('the standard definition in the local interpreter, edge cases', () => {
     deployment.task('app_1', step.id).status = { S: 'running' };
     const [application] = deployment.input.applications;
     // The failure funnel alone, entered as Dispatch's Catch would enter it.
-    const funnel = ['CheckCause', 'AddCause', 'DescribeFailure', 'MarkFailed', 'Failed'].map(
-      (name) => `${step.id}.${name}`,
-    );
+    const funnel = [
+      'CheckCause',
+      'AddCause',
+      'DescribeFailure',
+      'MarkFailed',
+      'MarkFailed.Cancelled',
+      'MarkFailed.WaitToRewrite',
+      'Failed',
+    ].map((name) => `${step.id}.${name}`);
     const states = Object.fromEntries(
       Object.entries(stepStates(step, undefined)).filter(([name]) => funnel.includes(name)),
     );
@@ -312,7 +363,7 @@ describe('the Dispatch MessageBody, rendered by the interpreter', () => {
       environment_id: 'env_1',
       version_id: 'ver_1',
       tasks: { cleanup_blue: { task_id: 'task_9', payload: { delay: 300, secret_keys: ['kubeconfig'] } } },
-      run: { attempt: 2 },
+      existing: { Item: { status: { S: 'pending' }, attempt: { N: '1' } } },
     };
     const rendered = await machine.run(iterationState, { context: { Task: { Token: 'AAAA-token' } } }).result;
     expect(TaskMessageV1.parse(rendered)).toEqual({

@@ -73,54 +73,132 @@ export class FakeTable {
     return { name, value };
   }
 
-  /** `#a = :v` or `#a IN (:v1, :v2)` */
-  private checkCondition(request: Request, item: Item | undefined): void {
+  /**
+   * The condition forms the compiler writes, ANDed: `#a = :v`, `#a = #b`, `size(#a) <= :n`,
+   * `begins_with(#a, :prefix)` (parentheses around a group are ignored).
+   */
+  private conditionHolds(request: Request, item: Item | undefined): boolean {
     const condition = request.ConditionExpression;
-    if (!condition) return;
+    if (!condition) return true;
     const { name, value } = this.resolve(request);
-    const equals = /^(#?\w+) = (:\w+)$/.exec(condition);
-    const within = /^(#?\w+) IN \(([^)]*)\)$/.exec(condition);
-    let holds: boolean;
-    if (equals?.[1] && equals[2]) {
-      holds = sameValue(item?.[name(equals[1])], value(equals[2]));
-    } else if (within?.[1] && within[2]) {
-      const attribute = item?.[name(within[1])];
-      holds = within[2].split(',').some((token) => sameValue(attribute, value(token.trim())));
-    } else {
-      throw new Error(`condition form not supported by the fake: ${condition}`);
+    const operand = (token: string): AttributeValue | undefined =>
+      token.startsWith(':') ? value(token) : item?.[name(token)];
+    const text = (attribute: AttributeValue | undefined) =>
+      attribute && 'S' in attribute ? attribute.S : undefined;
+    const unwrapped = (term: string): string => {
+      let text = term.trim().replace(/^\(+/, '');
+      const count = (character: string) => text.split(character).length - 1;
+      while (text.endsWith(')') && count(')') > count('(')) text = text.slice(0, -1);
+      return text;
+    };
+    return condition
+      .split(' AND ')
+      .map(unwrapped)
+      .every((term) => {
+        const equals = /^(\S+) = (\S+)$/.exec(term);
+        if (equals?.[1] && equals[2]) return sameValue(operand(equals[1]), operand(equals[2]));
+        const size = /^size\((\S+)\) <= (\S+)$/.exec(term);
+        if (size?.[1] && size[2]) {
+          const found = text(operand(size[1]));
+          const limit = operand(size[2]);
+          return (
+            found !== undefined &&
+            limit !== undefined &&
+            'N' in limit &&
+            Buffer.byteLength(found) <= Number(limit.N)
+          );
+        }
+        const beginsWith = /^begins_with\((\S+), (\S+)\)$/.exec(term);
+        if (beginsWith?.[1] && beginsWith[2]) {
+          const found = text(operand(beginsWith[1]));
+          const prefix = text(operand(beginsWith[2]));
+          return found !== undefined && prefix !== undefined && found.startsWith(prefix);
+        }
+        throw new Error(`condition form not supported by the fake: ${term}`);
+      });
+  }
+
+  private checkCondition(request: Request, item: Item | undefined): void {
+    if (!this.conditionHolds(request, item)) throw CONDITION_FAILED();
+  }
+
+  /** The item after `SET a = :v | b + :n | #other, … ADD a :n, … REMOVE a, …`. */
+  private updated(request: Request, existing: Item | undefined): Item {
+    const item: Item = structuredClone(existing ?? { ...(request.Key ?? {}) });
+    const before = structuredClone(item);
+    const { name, value } = this.resolve(request);
+    const operand = (token: string): AttributeValue | undefined =>
+      token.startsWith(':') ? value(token) : before[name(token)];
+    const expression = request.UpdateExpression ?? '';
+    const clauses = expression.split(/ (?=SET |ADD |REMOVE )/);
+    for (const clause of clauses) {
+      const [keyword = '', ...rest] = clause.split(' ');
+      const body = rest.join(' ');
+      for (const part of body.split(', ').filter(Boolean)) {
+        if (keyword === 'SET') {
+          const [left = '', right = ''] = part.split(' = ');
+          const sum = /^(\S+) \+ (\S+)$/.exec(right);
+          const attribute = name(left);
+          if (sum?.[1] && sum[2]) {
+            const a = operand(sum[1]);
+            const b = operand(sum[2]);
+            const number = (v: AttributeValue | undefined) => (v && 'N' in v ? Number(v.N) : Number.NaN);
+            item[attribute] = { N: String(number(a) + number(b)) };
+          } else {
+            const next = operand(right);
+            if (!next) throw new Error(`no value for ${right}`);
+            item[attribute] = next;
+          }
+        } else if (keyword === 'ADD') {
+          const [left = '', right = ''] = part.split(' ');
+          const attribute = name(left);
+          const current = item[attribute];
+          const increment = value(right);
+          const base = current && 'N' in current ? Number(current.N) : 0;
+          item[attribute] = { N: String(base + ('N' in increment ? Number(increment.N) : 0)) };
+        } else if (keyword === 'REMOVE') {
+          delete item[name(part)];
+        } else {
+          throw new Error(`update form not supported by the fake: ${clause}`);
+        }
+      }
     }
-    if (!holds) throw CONDITION_FAILED();
+    return item;
   }
 
   updateItem(request: Request): JsonValue {
     const key = keyOf(request.Key);
     const existing = this.items.get(key);
     this.checkCondition(request, existing);
-    const item: Item = structuredClone(existing ?? { ...(request.Key ?? {}) });
-    const { name, value } = this.resolve(request);
-    const updated: Item = {};
-    const expression = request.UpdateExpression ?? '';
-    const [, setPart = '', addPart = ''] = /^SET (.*?)(?: ADD (.*))?$/.exec(expression) ?? [];
-    for (const [, left = '', right = ''] of setPart.matchAll(/(#?\w+) = (if_not_exists\([^)]*\)|:\w+)/g)) {
-      const ifNotExists = /^if_not_exists\((#?\w+), (:\w+)\)$/.exec(right);
-      const attribute = name(left);
-      const current = item[attribute];
-      const next = ifNotExists?.[2] ? (current ?? value(ifNotExists[2])) : value(right);
-      item[attribute] = next;
-      updated[attribute] = next;
+    this.items.set(key, this.updated(request, existing));
+    return {};
+  }
+
+  /** TransactWriteItems: every condition first; any failure cancels all, as DynamoDB reports it. */
+  transactWriteItems(request: { TransactItems?: Array<{ Update?: Request; Delete?: Request }> }): JsonValue {
+    const items = request.TransactItems ?? [];
+    const reasons = items.map((item) => {
+      const operation = item.Update ?? item.Delete;
+      if (!operation) throw new Error('transaction item form not supported by the fake');
+      return this.conditionHolds(operation, this.items.get(keyOf(operation.Key)))
+        ? 'None'
+        : 'ConditionalCheckFailed';
+    });
+    if (reasons.includes('ConditionalCheckFailed')) {
+      throw new AwsError(
+        'DynamoDb.TransactionCanceledException',
+        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.join(', ')}] (Service: DynamoDb, Status Code: 400, Request ID: fake)`,
+      );
     }
-    for (const clause of addPart.split(', ').filter(Boolean)) {
-      const [left = '', right = ''] = clause.split(' ');
-      const attribute = name(left);
-      const current = item[attribute];
-      const increment = value(right);
-      const base = current && 'N' in current ? Number(current.N) : 0;
-      const next = { N: String(base + ('N' in increment ? Number(increment.N) : 0)) };
-      item[attribute] = next;
-      updated[attribute] = next;
+    for (const item of items) {
+      if (item.Update) {
+        const key = keyOf(item.Update.Key);
+        this.items.set(key, this.updated(item.Update, this.items.get(key)));
+      } else if (item.Delete) {
+        this.items.delete(keyOf(item.Delete.Key));
+      }
     }
-    this.items.set(key, item);
-    return request.ReturnValues === 'UPDATED_NEW' ? { Attributes: updated } : {};
+    return {};
   }
 
   getItem(request: Request): JsonValue {
@@ -218,6 +296,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
           return table.getItem(request) as JSONValue;
         case 'arn:aws:states:::dynamodb:deleteItem':
           return table.deleteItem(request) as JSONValue;
+        case 'arn:aws:states:::aws-sdk:dynamodb:transactWriteItems':
+          return table.transactWriteItems(
+            parameters as Parameters<FakeTable['transactWriteItems']>[0],
+          ) as JSONValue;
         case 'arn:aws:states:::sqs:sendMessage.waitForTaskToken': {
           // On AWS the JSON MessageBody reaches the queue serialised.
           const message = parseTaskMessage(JSON.stringify(request.MessageBody));
