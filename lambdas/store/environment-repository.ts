@@ -65,7 +65,20 @@ function toItem(environment: Environment, secrets: SecretConfig, revision: numbe
   };
 }
 
-const fromItem = (item: Record<string, unknown>): Environment => Environment.parse(item);
+const StoredSecrets = z.record(z.string(), z.unknown()).default({});
+
+/**
+ * The stored config, as the API answers it. An item written before the secret detector knew a
+ * shape can hold such a secret in plain `config`: it is answered redacted (and kept apart on
+ * the next write, see toItem), never as a 500 nor in clear.
+ */
+function readItem(item: Record<string, unknown>): { environment: Environment; legacySecrets: SecretConfig } {
+  const config = StoredSecrets.parse(item.config);
+  const split = splitSecrets(config);
+  return { environment: Environment.parse({ ...item, config: split.visible }), legacySecrets: split.secrets };
+}
+
+const fromItem = (item: Record<string, unknown>): Environment => readItem(item).environment;
 
 /** The environment's deployment lock is free (environment-lock.ts). */
 function unlocked(context: StoreContext, id: string): RemoveGuard {
@@ -75,8 +88,6 @@ function unlocked(context: StoreContext, id: string): RemoveGuard {
     rejection: (item) => new InUse('environment', id, lock.holderOf(item) ?? null),
   };
 }
-
-const StoredSecrets = z.record(z.string(), z.unknown()).default({});
 
 export function createEnvironmentRepository(context: StoreContext): EnvironmentRepository {
   const table = new EntityTable(context, ENTITY.environment);
@@ -90,8 +101,9 @@ export function createEnvironmentRepository(context: StoreContext): EnvironmentR
       const item = await table.get(id);
       if (!item) return undefined;
       return {
-        environment: fromItem(item),
-        secrets: StoredSecrets.parse(item[SECRET_ATTRIBUTE]),
+        environment: readItem(item).environment,
+        // a secret still in plain config counts as stored: "[redacted]" keeps it on update
+        secrets: { ...readItem(item).legacySecrets, ...StoredSecrets.parse(item[SECRET_ATTRIBUTE]) },
         revision: item.revision,
       };
     },

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEnvironmentsHandler } from '../../lambdas/api/environments';
 import { Environment, EnvironmentListResponse, REDACTED } from '../../lambdas/domain/environment';
 import { ConcurrentModification } from '../../lambdas/domain/errors';
+import { newId } from '../../lambdas/domain/ids';
 import { toApiError } from '../../lambdas/http/aws-faults';
 import { logger } from '../../lambdas/http/logger';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
@@ -10,7 +11,7 @@ import {
   createEnvironmentRepository,
   type EnvironmentRepository,
 } from '../../lambdas/store/environment-repository';
-import { entityKey } from '../../lambdas/store/keys';
+import { entityKey, indexAttributes } from '../../lambdas/store/keys';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { ADMIN, type ApiAnswer, type Claims, callApi, DEPLOYER, READER } from '../support/api-events';
 import { useTestTable } from '../support/dynamodb';
@@ -566,5 +567,52 @@ describe('DELETE while in use', () => {
       new PutCommand({ TableName: table.tableName, Item: deployment('failed') }),
     );
     expect((await callApi(handler, { method: 'DELETE', path })).status).toBe(200);
+  });
+});
+
+describe('an environment stored before the secret detector knew a shape', () => {
+  it('is answered with that secret redacted, keeps it on a PUT with "[redacted]", and moves it apart', async () => {
+    const id = newId('environment');
+    const at = '2026-11-01T10:00:00Z';
+    await table.documentClient.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...entityKey('ENVIRONMENT', id),
+          ...indexAttributes('ENVIRONMENT', id, { type: 'physical', is_active: true }),
+          id,
+          name: `legacy-${id}`,
+          type: 'physical',
+          config: { cache_url: 'redis://:s3cr3t-pass@cache:6379', region: 'eu' },
+          is_active: true,
+          created_at: at,
+          updated_at: at,
+          secret_config: {},
+          revision: 1,
+        },
+      }),
+    );
+    const read = await callApi(handler, { method: 'GET', path: `${PATH}/${id}`, claims: READER });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ config: { cache_url: '[redacted]', region: 'eu' } });
+    expect(JSON.stringify(read.body)).not.toContain('s3cr3t-pass');
+
+    const put = await callApi(handler, {
+      method: 'PUT',
+      path: `${PATH}/${id}`,
+      body: {
+        name: `legacy-${id}`,
+        type: 'physical',
+        config: { cache_url: '[redacted]', region: 'us' },
+        is_active: true,
+      },
+      claims: ADMIN,
+    });
+    expect(put.status).toBe(200);
+    const stored = await table.documentClient.send(
+      new GetCommand({ TableName: table.tableName, Key: entityKey('ENVIRONMENT', id) }),
+    );
+    expect(stored.Item?.config).toEqual({ cache_url: '[redacted]', region: 'us' });
+    expect(stored.Item?.secret_config).toEqual({ cache_url: 'redis://:s3cr3t-pass@cache:6379' });
   });
 });
