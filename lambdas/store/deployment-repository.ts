@@ -209,7 +209,8 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
           status,
           'failed',
           { type: task.type },
-          { set: { result: ':result', completed_at: ':now' } },
+          // A running task may hold an agent output the workflow had not yet checked (docs/workflows.md).
+          { set: { result: ':result', completed_at: ':now' }, remove: ['pending_result'] },
           { ':result': result, ':now': at },
         ),
       );

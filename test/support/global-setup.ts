@@ -10,7 +10,8 @@ declare module 'vitest' {
 
 /** One DynamoDB Local for the whole run; every test file makes its own table in it. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dynamo = await startDynamoDbLocal({ port: await freePort() });
+  // A loaded machine starts the JVM slowly; the suite waits for it rather than failing every file.
+  const dynamo = await startDynamoDbLocal({ port: await freePort(), startTimeoutMs: 90_000 });
   project.provide('dynamoDbEndpoint', dynamo.endpoint);
   return () => dynamo.stop();
 }
