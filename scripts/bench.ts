@@ -8,6 +8,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_REGION ??= 'us-east-1';
 
 const { BenchContext } = await import('./bench/context');
+const { runAgentOverheadBench } = await import('./bench/agent-overhead');
 const { runApiLatencyBench } = await import('./bench/api-latency');
 const { runBundleBench } = await import('./bench/bundles');
 const { runListScaleBench } = await import('./bench/list-scale');
@@ -43,6 +44,11 @@ const SECTIONS: readonly Section[] = [
     id: 'local-e2e',
     title: 'Local end-to-end (npm start over HTTP, simulated agent)',
     run: runLocalE2eBench,
+  },
+  {
+    id: 'agent-overhead',
+    title: 'Deploy agent overhead per task (in process: fauxqs, Step Functions double, DynamoDB Local)',
+    run: runAgentOverheadBench,
   },
 ];
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -40,6 +41,17 @@ export type TaskClaim =
   /** being worked on here already: leave the message alone */
   | { readonly kind: 'leave' };
 
+/**
+ * Moments of one task on `performance.now()`'s clock, for the timing fields of its
+ * "task succeeded" / "task failed" line (docs/agent.md): the consumer marks when
+ * ReceiveMessage returned the message; a handler marks its executor's start and end.
+ */
+export interface TaskMarks {
+  readonly received: number;
+  executorStarted?: number;
+  executorEnded?: number;
+}
+
 export interface TaskHandler {
   claim(message: TaskMessageV1): TaskClaim | Promise<TaskClaim>;
   /**
@@ -47,7 +59,7 @@ export interface TaskHandler {
    * the agent stops past its grace. Returns the answer, or undefined to leave the task
    * unanswered (the message comes back after its visibility timeout).
    */
-  run(message: TaskMessageV1, signal: AbortSignal): Promise<TaskAnswer | undefined>;
+  run(message: TaskMessageV1, signal: AbortSignal, marks: TaskMarks): Promise<TaskAnswer | undefined>;
   /** before the answer is sent (the journal records it here) */
   answering?(message: TaskMessageV1, answer: TaskAnswer): Promise<void>;
   /** once the answer was sent, or the token turned out to be gone */
@@ -109,6 +121,31 @@ export const describeError = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /** Visibility given with each heartbeat: three beats, so two may be lost. */
+const roundMs = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * The timing fields of an answered task's log line, in milliseconds: the agent's overhead
+ * before and after the executor, so operators can tell a slow agent from a slow step.
+ */
+export function taskTimingFields(
+  marks: TaskMarks,
+  answered: number,
+  deleted: number,
+): Record<string, number> {
+  const { received, executorStarted, executorEnded } = marks;
+  return {
+    receive_to_delete_ms: roundMs(deleted - received),
+    ...(executorStarted === undefined || executorEnded === undefined
+      ? {}
+      : {
+          receive_to_executor_ms: roundMs(executorStarted - received),
+          executor_ms: roundMs(executorEnded - executorStarted),
+          executor_to_answer_ms: roundMs(answered - executorEnded),
+          executor_to_delete_ms: roundMs(deleted - executorEnded),
+        }),
+  };
+}
+
 export const visibilitySeconds = (message: TaskMessageV1): number =>
   Math.min(43_200, Math.max(30, Math.ceil((heartbeatIntervalMs(message) * 3) / 1000)));
 
@@ -202,6 +239,7 @@ export class TaskConsumer {
         continue;
       }
       let messages: Message[];
+      let receivedAt: number;
       try {
         const answer = await sqs.send(
           new ReceiveMessageCommand({
@@ -213,6 +251,7 @@ export class TaskConsumer {
           { abortSignal: this.#pollAbort.signal },
         );
         messages = answer.Messages ?? [];
+        receivedAt = performance.now();
       } catch (error) {
         if (this.#state !== 'running' || isAbort(error)) return;
         this.#log('warn', 'receive failed; retrying', { error: describeError(error) });
@@ -224,12 +263,12 @@ export class TaskConsumer {
         await Promise.allSettled(messages.map((message) => this.#release(message)));
         return;
       }
-      for (const message of messages) this.#track(message);
+      for (const message of messages) this.#track(message, receivedAt);
     }
   }
 
-  #track(received: Message): void {
-    const work = this.#handle(received)
+  #track(received: Message, receivedAt: number): void {
+    const work = this.#handle(received, { received: receivedAt })
       .catch((error: unknown) => this.#log('error', 'task handling failed', { error: describeError(error) }))
       .finally(() => {
         this.#inFlight.delete(work);
@@ -238,7 +277,7 @@ export class TaskConsumer {
     this.#inFlight.add(work);
   }
 
-  async #handle(received: Message): Promise<void> {
+  async #handle(received: Message, marks: TaskMarks): Promise<void> {
     this.#stats.received += 1;
     let message: TaskMessageV1;
     try {
@@ -267,6 +306,7 @@ export class TaskConsumer {
       this.#log('info', 'delivered again after it was answered; sending the same answer', fields);
       const outcome = await this.#answer(message, claim.answer);
       if (outcome !== 'unanswered') await this.#delete(received, message);
+      if (outcome === 'answered') this.#logAnswered(message, claim.answer);
       return;
     }
 
@@ -274,7 +314,7 @@ export class TaskConsumer {
     this.#running.add(running);
     const beat = setInterval(() => void this.#heartbeat(running, received), heartbeatIntervalMs(message));
     try {
-      const answer = await handler.run(message, running.work.signal);
+      const answer = await handler.run(message, running.work.signal, marks);
       if (answer !== undefined) await handler.answering?.(message, answer);
       const reason: unknown = running.work.signal.reason;
       if (reason instanceof TaskStopped && reason.why === 'token-gone') {
@@ -289,8 +329,11 @@ export class TaskConsumer {
         return;
       }
       const outcome = await this.#answer(message, answer);
+      const answered = performance.now();
       await handler.settled?.(message, outcome);
       if (outcome !== 'unanswered') await this.#delete(received, message);
+      if (outcome === 'answered')
+        this.#logAnswered(message, answer, taskTimingFields(marks, answered, performance.now()));
     } finally {
       clearInterval(beat);
       this.#running.delete(running);
@@ -308,10 +351,6 @@ export class TaskConsumer {
       else await sfn.send(new SendTaskFailureCommand(taskFailureRequest(message, answer.report)), options);
       if (answer.kind === 'success') this.#stats.succeeded += 1;
       else this.#stats.failed += 1;
-      this.#log('info', answer.kind === 'success' ? 'task succeeded' : 'task failed', {
-        ...fields,
-        ...(answer.kind === 'failure' ? { error: answer.report.error } : {}),
-      });
       return 'answered';
     } catch (error) {
       if (isGoneToken(error)) {
@@ -326,6 +365,17 @@ export class TaskConsumer {
       });
       return 'unanswered';
     }
+  }
+
+  /** One line per answered task, once its message is deleted too (so the timing covers both). */
+  #logAnswered(message: TaskMessageV1, answer: TaskAnswer, timing: Record<string, number> = {}): void {
+    this.#log('info', answer.kind === 'success' ? 'task succeeded' : 'task failed', {
+      task_id: message.task_id,
+      attempt: message.attempt,
+      task_type: message.task_type,
+      ...(answer.kind === 'failure' ? { error: answer.report.error } : {}),
+      ...timing,
+    });
   }
 
   async #heartbeat(running: Running, received: Message): Promise<void> {

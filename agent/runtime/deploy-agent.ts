@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { SendTaskFailureCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -22,6 +23,7 @@ import {
   type TaskClaim,
   TaskConsumer,
   type TaskHandler,
+  type TaskMarks,
   TaskStopped,
 } from '../protocol/task-consumer';
 import { type JournalEntry, TaskJournal } from './journal';
@@ -159,7 +161,7 @@ export class DeployAgent {
         this.#working.set(key(message), undefined);
         return { kind: 'run' };
       },
-      run: (message, signal) => this.#run(message, signal),
+      run: (message, signal, marks) => this.#run(message, signal, marks),
       answering: async (message, answer) => {
         const entry = this.#working.get(key(message));
         if (entry) this.#journal.finished(entry, answer);
@@ -170,7 +172,7 @@ export class DeployAgent {
     };
   }
 
-  async #run(message: TaskMessageV1, signal: AbortSignal): Promise<TaskAnswer> {
+  async #run(message: TaskMessageV1, signal: AbortSignal, marks: TaskMarks): Promise<TaskAnswer> {
     const { config, logSink } = this.#options;
     const fields = { task_id: message.task_id, attempt: message.attempt, task_type: message.task_type };
     const entry = this.#journal.started({
@@ -204,7 +206,7 @@ export class DeployAgent {
     let answer: TaskAnswer;
     try {
       log.info(`deploy-agent: ${message.task_type} task ${message.task_id}, attempt ${message.attempt}`);
-      answer = await this.#execute(message, signal, { masker, log, workDir });
+      answer = await this.#execute(message, signal, { masker, log, workDir, marks });
     } finally {
       await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -220,9 +222,9 @@ export class DeployAgent {
   async #execute(
     message: TaskMessageV1,
     signal: AbortSignal,
-    parts: { masker: SecretMasker; log: TaskLogWriter; workDir: string },
+    parts: { masker: SecretMasker; log: TaskLogWriter; workDir: string; marks: TaskMarks },
   ): Promise<TaskAnswer> {
-    const { masker, log, workDir } = parts;
+    const { masker, log, workDir, marks } = parts;
     let payload: TaskPayloadV1;
     try {
       payload = parseTaskPayload(message);
@@ -262,7 +264,10 @@ export class DeployAgent {
       },
     };
     try {
-      const output = await executor.execute(context);
+      marks.executorStarted = performance.now();
+      const output = await executor.execute(context).finally(() => {
+        marks.executorEnded = performance.now();
+      });
       return boundedSuccess(maskJson(output, masker));
     } catch (error) {
       const reason: unknown = signal.reason;

@@ -9,6 +9,7 @@ import { builtinExecutors } from '../../../agent/executors/builtin';
 import { type Executor, TaskFailure } from '../../../agent/executors/executor';
 import { MemoryTaskLogSink } from '../../../agent/logs/task-log-sink';
 import { DeployAgent } from '../../../agent/runtime/deploy-agent';
+import { type AgentLogger, jsonLogger } from '../../../agent/runtime/logger';
 import type { TaskMessageV1 } from '../../../lambdas/agent-protocol';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/local-aws';
 import { useSqsLocal } from '../../support/sqs';
@@ -62,7 +63,7 @@ describe('deploy agent against fauxqs and a Step Functions double', () => {
     await sfnDouble.stop();
   });
 
-  const startAgent = async (workDir = mkdtempSync(join(tmpdir(), 'agent-work-'))) => {
+  const startAgent = async (workDir = mkdtempSync(join(tmpdir(), 'agent-work-')), log?: AgentLogger) => {
     queues += 1;
     queueUrl ||= sqsLocal.local.server.createQueue(`deploy-agent-${queues}`).queueUrl;
     const config = parseAgentConfig({
@@ -74,7 +75,14 @@ describe('deploy agent against fauxqs and a Step Functions double', () => {
     });
     const executors = builtinExecutors(config).register(counting).register(huge).register(leaky);
     const logSink = new MemoryTaskLogSink();
-    agent = new DeployAgent({ config, sqs: sqsLocal.client, sfn, executors, logSink });
+    agent = new DeployAgent({
+      config,
+      sqs: sqsLocal.client,
+      sfn,
+      executors,
+      logSink,
+      ...(log ? { log } : {}),
+    });
     await agent.start();
     return { agent, logSink, workDir };
   };
@@ -191,5 +199,54 @@ describe('deploy agent against fauxqs and a Step Functions double', () => {
       error: 'DeployRejected',
       cause: 'the API refused token ***',
     });
+  });
+
+  it("puts the agent's overhead before and after the executor on each answered task's log line", async () => {
+    const lines: string[] = [];
+    await startAgent(
+      undefined,
+      jsonLogger((line) => lines.push(line)),
+    );
+    const ran = agentTask({ type: 'count' });
+    const unserved = agentTask({ type: 'count', environment: { id: 'env_9', name: 'production' } });
+    await send(ran);
+    await send(unserved);
+    const answeredLine = (message: TaskMessageV1) =>
+      eventually(() =>
+        lines
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .find(
+            (line) =>
+              line.task_id === message.task_id &&
+              (line.message === 'task succeeded' || line.message === 'task failed'),
+          ),
+      );
+    const succeeded = await answeredLine(ran);
+    expect(succeeded).toMatchObject({
+      level: 'info',
+      message: 'task succeeded',
+      receive_to_executor_ms: expect.any(Number),
+      executor_ms: expect.any(Number),
+      executor_to_answer_ms: expect.any(Number),
+      executor_to_delete_ms: expect.any(Number),
+      receive_to_delete_ms: expect.any(Number),
+    });
+    const timing = succeeded as Record<string, number>;
+    // The line comes once the message is deleted: the delete follows the answer.
+    expect(timing.executor_to_delete_ms).toBeGreaterThanOrEqual(timing.executor_to_answer_ms ?? Number.NaN);
+    // Each field is rounded to 0.01 ms: the sum of two may pass the whole by a rounding step.
+    expect(timing.receive_to_delete_ms).toBeGreaterThanOrEqual(
+      (timing.receive_to_executor_ms ?? 0) + (timing.executor_ms ?? 0) - 0.02,
+    );
+    // Failed before any executor ran (no target): only the whole span.
+    const failed = await answeredLine(unserved);
+    expect(await queueDepth()).toBe(0);
+    expect(failed).toMatchObject({
+      message: 'task failed',
+      error: 'NoTarget',
+      receive_to_delete_ms: expect.any(Number),
+    });
+    expect(failed).not.toHaveProperty('receive_to_executor_ms');
+    expect(failed).not.toHaveProperty('executor_ms');
   });
 });
