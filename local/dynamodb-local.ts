@@ -107,7 +107,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     credentials: LOCAL_CREDENTIALS,
     maxAttempts: 1,
   });
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   let waiting = true;
   const ready = (async () => {
     while (waiting) {

@@ -254,27 +254,32 @@ describe('the workflow callers', () => {
     expect(start?.Resource).toEqual(machines().map((id) => ({ Ref: id })));
   });
 
-  it('deployments stops (cancel) only executions of those state machines; tasks stops none', () => {
-    const stop = statementsOfFunction('deployments').find((statement) =>
-      actionsOf(statement).includes('states:StopExecution'),
-    );
-    expect(stop?.Action).toBe('states:StopExecution');
-    expect(stop?.Resource).toEqual(
-      machines().map((id) => ({
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            { Ref: 'AWS::Partition' },
-            ':states:eu-west-1:123456789012:execution:',
-            { 'Fn::GetAtt': [id, 'Name'] },
-            ':*',
+  it.each(['deployments', 'tasks'] as const)(
+    '%s stops (a cancel; a retry a cancel overtook) only executions of those state machines',
+    (resource) => {
+      const stop = statementsOfFunction(resource).find((statement) =>
+        actionsOf(statement).includes('states:StopExecution'),
+      );
+      expect(stop?.Action).toBe('states:StopExecution');
+      expect(stop?.Resource).toEqual(
+        machines().map((id) => ({
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':states:eu-west-1:123456789012:execution:',
+              { 'Fn::GetAtt': [id, 'Name'] },
+              ':*',
+            ],
           ],
-        ],
-      })),
-    );
-    expect(granted(statementsOfFunction('tasks'), 'states:')).toEqual(new Set(['states:StartExecution']));
-  });
+        })),
+      );
+      expect(granted(statementsOfFunction(resource), 'states:')).toEqual(
+        new Set(['states:StartExecution', 'states:StopExecution']),
+      );
+    },
+  );
 
   it("no function reads executions (DescribeExecution): deployment status is the table's", () => {
     for (const [resource, fn] of synthesized.stack.apiFunctions.functions) {
