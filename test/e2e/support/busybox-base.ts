@@ -7,9 +7,10 @@ export const BUSYBOX_BASE = 'localhost/busybox-base';
 
 /**
  * buildah storage of its own holding `localhost/busybox-base`, made from the static busybox
- * binary as the build executor's test makes it, so a Dockerfile's FROM pulls nothing.
+ * binary as the build executor's test makes it, so a Dockerfile's FROM pulls nothing. `dir`
+ * holds it all: remove it when done.
  */
-export function busyboxBaseStorage(): { root: string; runroot: string } {
+export function busyboxBaseStorage(): { root: string; runroot: string; dir: string } {
   const storage = mkdtempSync(join(tmpdir(), 'buildah-e2e-'));
   const root = join(storage, 'root');
   const runroot = join(storage, 'run');
@@ -22,5 +23,5 @@ export function busyboxBaseStorage(): { root: string; runroot: string } {
   run('copy', container, '/bin/busybox', '/bin/sh');
   run('commit', '--quiet', container, BUSYBOX_BASE);
   run('rm', container);
-  return { root, runroot };
+  return { root, runroot, dir: storage };
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, renameSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../local/free-port';
@@ -11,6 +11,7 @@ import { eventually } from '../../agent/support/processes';
  */
 export interface GitServer {
   readonly url: string;
+  /** stops the daemon and removes the repository */
   stop(): Promise<void>;
 }
 
@@ -39,11 +40,13 @@ export async function serveRepository(repositoryDir: string, name = 'app.git'): 
   }, 30_000);
   return {
     url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
-      }),
+        await exited;
+      }
+      rmSync(base, { recursive: true, force: true });
+    },
   };
 }
