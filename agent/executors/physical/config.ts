@@ -15,9 +15,22 @@ const AbsolutePath = z
   .regex(/^\/[A-Za-z0-9._/+@-]*$/, 'an absolute path of letters, digits and . _ / + @ -')
   .refine((path) => !path.split('/').includes('..'), 'must not contain ..');
 const Seconds = z.number().min(0);
+const HostList = z.array(z.string().trim().min(1)).min(1);
+/**
+ * The API keeps config values scalar, so an environment's hosts arrive as one string
+ * (`"10.0.0.5, 10.0.0.6 10.0.0.7:2222"`: commas or whitespace between hosts); a list is
+ * taken as it is.
+ */
+const Hosts = z.union([
+  HostList,
+  z
+    .string()
+    .transform((text) => text.split(/[\s,]+/).filter((host) => host !== ''))
+    .pipe(HostList),
+]);
 
 export const PhysicalConfig = z.looseObject({
-  hosts: z.array(z.string().trim().min(1)).min(1),
+  hosts: Hosts,
   release_root: AbsolutePath.optional(),
   fetch_command: Command,
   restart_command: Command,

@@ -117,6 +117,15 @@ describe('physical environment config', () => {
     expect(() => parseHostAddress('web1:99999', 22)).toThrow(TaskFailure);
   });
 
+  it('takes the hosts as one string, as the API stores config values, or as a list', () => {
+    const hosts = (value: unknown) =>
+      PhysicalConfig.safeParse({ hosts: value, fetch_command: 'f', restart_command: 'r' }).data?.hosts;
+    expect(hosts('10.0.0.5, 10.0.0.6 [fd00::7]:2222')).toEqual(['10.0.0.5', '10.0.0.6', '[fd00::7]:2222']);
+    expect(hosts(['10.0.0.5', 'web2:2222'])).toEqual(['10.0.0.5', 'web2:2222']);
+    expect(hosts(' , ')).toBeUndefined();
+    expect(hosts([])).toBeUndefined();
+  });
+
   it('turns max_unavailable into a batch size between one and all hosts', () => {
     const config = (max_unavailable: unknown) =>
       PhysicalConfig.parse({ hosts: ['a'], fetch_command: 'f', restart_command: 'r', max_unavailable });
