@@ -58,14 +58,18 @@ export function expectTimestamp(value: Json | undefined): void {
   expect(value).toMatch(TIMESTAMP);
 }
 
-/** `{"<plural>": [...], "total", "page", "page_size"}` with each item of the shape. */
+/**
+ * `{"<plural>": [...], "total", "page", "page_size"}` with each item of the shape, plus the
+ * `next_cursor` the API adds (a string, or null on the last page).
+ */
 export function expectList(
   body: JsonObject,
   plural: string,
   shape: Shape,
   page: { total: number; page: number; page_size: number; length: number },
 ): JsonObject[] {
-  expect(Object.keys(body).sort()).toEqual([plural, 'page', 'page_size', 'total'].sort());
+  expect(Object.keys(body).sort()).toEqual([plural, 'next_cursor', 'page', 'page_size', 'total'].sort());
+  expect(body.next_cursor === null || typeof body.next_cursor === 'string').toBe(true);
   const items = asObjects(body[plural]);
   expect({ total: body.total, page: body.page, page_size: body.page_size, length: items.length }).toEqual(
     page,
