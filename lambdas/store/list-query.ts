@@ -98,6 +98,9 @@ async function countTotal(
 }
 
 const CURSOR_VERSION = 1;
+/** Items a filtered list reads per Query at first and at most (they double each round). */
+const MIN_FILTERED_BATCH = 25;
+const MAX_FILTERED_BATCH = 1000;
 
 const CursorKey = z.record(z.string(), z.string().min(1).max(1024));
 const Cursor = z.strictObject({
@@ -193,15 +196,25 @@ export async function listPage<T>(
   // Awaited below; this only keeps a failure from surfacing as an unhandled rejection first.
   totalPromise.catch(() => undefined);
   let more = false;
+  let round = 0;
   // One match past the page tells whether a next page exists.
   while (matches.length <= request.page_size) {
     const skipping = toSkip > 0;
-    const limit = skipping ? toSkip : request.page_size + 1 - matches.length;
+    const wanted = (skipping ? toSkip : 0) + request.page_size + 1 - matches.length;
+    // Without a residual filter every item read is a match. With one, DynamoDB applies Limit
+    // before the filter: read in growing batches, so a page costs what the filter's density
+    // asks, never the whole partition (a Query without Limit reads up to 1 MB).
+    const limit = filtered
+      ? Math.min(MAX_FILTERED_BATCH, Math.max(MIN_FILTERED_BATCH, wanted * 2 ** round))
+      : skipping
+        ? toSkip
+        : wanted;
+    round += 1;
     const page = await context.client.send(
       new QueryCommand({
         ...base,
         ExclusiveStartKey: startKey,
-        ...(filtered ? {} : { Limit: limit }),
+        Limit: limit,
         ...(skipping && !filtered
           ? { ProjectionExpression: '#pk', ExpressionAttributeNames: base.ExpressionAttributeNames }
           : {}),
