@@ -28,10 +28,6 @@ export interface TaskServiceDependencies {
   readonly reportFault: (message: string, error: unknown) => void;
 }
 
-/** Name of the execution that resumes a deployment for the n-th time. */
-export const resumeExecutionName = (deploymentId: string, resume: number): string =>
-  executionNameOf(deploymentId, resume);
-
 export function createTaskService(dependencies: TaskServiceDependencies): TaskService {
   const { tasks, deployments, workflows } = dependencies;
 

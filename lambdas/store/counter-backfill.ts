@@ -15,7 +15,7 @@ import { INDEXES } from './table-definition';
 export async function backfillCounters(context: StoreContext): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const entity of Object.values(ENTITY) as EntityName[]) {
-    for await (const items of queryPages(context, {
+    for await (const page of queryPages(context, {
       TableName: context.tableName,
       IndexName: INDEXES.byType.indexName,
       KeyConditionExpression: '#pk = :pk',
@@ -23,7 +23,7 @@ export async function backfillCounters(context: StoreContext): Promise<Map<strin
       ExpressionAttributeValues: { ':pk': entity },
     })) {
       const changes = mergeCounterChanges(
-        items.flatMap((item) => counterChanges(entity, undefined, filterValuesOf(entity, item))),
+        (page.Items ?? []).flatMap((item) => counterChanges(entity, undefined, filterValuesOf(entity, item))),
       );
       for (const { partition, delta } of changes) counts.set(partition, (counts.get(partition) ?? 0) + delta);
     }

@@ -189,13 +189,6 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
     return undefined;
   }
 
-  const getItem = async (entity: 'DEPLOYMENT' | 'TASK', id: string) =>
-    (
-      await context.client.send(
-        new GetCommand({ TableName: tableName, Key: entityKey(entity, id), ConsistentRead: true }),
-      )
-    ).Item;
-
   async function failTask(task: Task, result: string, at: string): Promise<void> {
     let status: unknown = task.status;
     // A task the workflow moves meanwhile (pending → running) is failed from where it is now.
@@ -264,8 +257,10 @@ export function createDeploymentRepository(context: StoreContext): DeploymentRep
     },
 
     async getById(id) {
-      const item = await getItem(ENTITY.deployment, id);
-      return item ? recordFromItem(item) : undefined;
+      const { Item } = await context.client.send(
+        new GetCommand({ TableName: tableName, Key: entityKey(ENTITY.deployment, id), ConsistentRead: true }),
+      );
+      return Item ? recordFromItem(Item) : undefined;
     },
 
     list: (filter) =>

@@ -100,10 +100,11 @@ export function createEnvironmentRepository(context: StoreContext): EnvironmentR
     read: async (id) => {
       const item = await table.get(id);
       if (!item) return undefined;
+      const { environment, legacySecrets } = readItem(item);
       return {
-        environment: readItem(item).environment,
+        environment,
         // a secret still in plain config counts as stored: "[redacted]" keeps it on update
-        secrets: { ...readItem(item).legacySecrets, ...StoredSecrets.parse(item[SECRET_ATTRIBUTE]) },
+        secrets: { ...legacySecrets, ...StoredSecrets.parse(item[SECRET_ATTRIBUTE]) },
         revision: item.revision,
       };
     },

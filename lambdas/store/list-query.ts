@@ -5,6 +5,7 @@ import type { Page, PageRequest } from '../domain/common';
 import { InvalidInput } from '../domain/errors';
 import { type FilterValues, totalCounterPartition } from './counters';
 import { counterKey, type EntityName, FILTER_SLOTS, filterPartition, slotIndex } from './keys';
+import { queryPages } from './query-pages';
 import type { StoreContext } from './store-context';
 import { INDEXES, TABLE_KEYS } from './table-definition';
 
@@ -86,14 +87,9 @@ async function countTotal(
     return typeof Item?.count === 'number' ? Math.max(0, Item.count) : 0;
   }
   let total = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await context.client.send(
-      new QueryCommand({ ...queryInput(context, plan, false), Select: 'COUNT', ExclusiveStartKey: startKey }),
-    );
+  for await (const page of queryPages(context, { ...queryInput(context, plan, false), Select: 'COUNT' })) {
     total += page.Count ?? 0;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return total;
 }
 

@@ -54,14 +54,14 @@ export function createTaskRepository(context: StoreContext): TaskRepository {
       ),
     async getByDeploymentId(deploymentId) {
       const tasks: Task[] = [];
-      for await (const items of queryPages(context, {
+      for await (const page of queryPages(context, {
         TableName: context.tableName,
         IndexName: INDEXES.byFilter1.indexName,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': INDEXES.byFilter1.partitionKey },
         ExpressionAttributeValues: { ':pk': filterPartition(ENTITY.task, 'deployment_id', deploymentId) },
       })) {
-        tasks.push(...items.map(taskFromItem));
+        tasks.push(...(page.Items ?? []).map(taskFromItem));
       }
       return tasks.sort((left, right) => left.id.localeCompare(right.id));
     },

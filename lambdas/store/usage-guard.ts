@@ -1,6 +1,6 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InUse } from '../domain/errors';
 import { ENTITY, filterPartition, STATUS_INDEX } from './keys';
+import { queryPages } from './query-pages';
 import type { StoreContext } from './store-context';
 
 const UNFINISHED = ['pending', 'running'] as const;
@@ -27,32 +27,25 @@ export function createUsageGuard(context: StoreContext): UsageGuard {
   return {
     async assertUnused(kind, id) {
       for (const status of UNFINISHED) {
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await context.client.send(
-            new QueryCommand({
-              TableName: context.tableName,
-              IndexName: STATUS_INDEX.indexName,
-              KeyConditionExpression: '#pk = :pk',
-              FilterExpression: CONDITION[kind].expression,
-              ExpressionAttributeNames: {
-                '#pk': STATUS_INDEX.partitionKey,
-                '#attribute': CONDITION[kind].attribute,
-              },
-              ExpressionAttributeValues: {
-                ':pk': filterPartition(ENTITY.deployment, 'status', status),
-                ':id': id,
-              },
-              ProjectionExpression: 'id',
-              ExclusiveStartKey: startKey,
-            }),
-          );
+        const pages = queryPages(context, {
+          TableName: context.tableName,
+          IndexName: STATUS_INDEX.indexName,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: CONDITION[kind].expression,
+          ExpressionAttributeNames: {
+            '#pk': STATUS_INDEX.partitionKey,
+            '#attribute': CONDITION[kind].attribute,
+          },
+          ExpressionAttributeValues: {
+            ':pk': filterPartition(ENTITY.deployment, 'status', status),
+            ':id': id,
+          },
+          ProjectionExpression: 'id',
+        });
+        for await (const page of pages) {
           const [first] = page.Items ?? [];
-          if (first) {
-            throw new InUse(kind, id, String(first.id));
-          }
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
+          if (first) throw new InUse(kind, id, String(first.id));
+        }
       }
     },
   };

@@ -103,6 +103,12 @@ const JSON_OBJECT_START = '{';
 /** The agent reported its answer under one of these names, or Step Functions did. */
 const TIMEOUT_ERRORS = ['States.Timeout', 'States.HeartbeatTimeout'];
 
+/** Choice rules for an error without a cause: none at all, or an empty one (which counts as none). */
+const whenNoCause = (next: string): JsonObject[] => [
+  { Not: { Variable: '$.error.Cause', IsPresent: true }, Next: next },
+  { Variable: '$.error.Cause', StringEquals: '', Next: next },
+];
+
 const catchAll = (next: string, resultPath: string): JsonObject => ({
   ErrorEquals: ['States.ALL'],
   ResultPath: resultPath,
@@ -288,10 +294,7 @@ export function stepStates(step: WorkflowStep, next: string | undefined): AslSta
       Type: 'Choice',
       // Step Functions' own timeouts carry no Cause; an agent's SendTaskFailure under
       // these names does (an empty one counts as none).
-      Choices: [
-        { Not: { Variable: '$.error.Cause', IsPresent: true }, Next: names.checkCause },
-        { Variable: '$.error.Cause', StringEquals: '', Next: names.checkCause },
-      ],
+      Choices: whenNoCause(names.checkCause),
       Default: names.reservedError,
     },
     [names.addAgentCause]: {
@@ -390,10 +393,7 @@ export function stepStates(step: WorkflowStep, next: string | undefined): AslSta
 
     [names.checkCause]: {
       Type: 'Choice',
-      Choices: [
-        { Not: { Variable: '$.error.Cause', IsPresent: true }, Next: names.addCause },
-        { Variable: '$.error.Cause', StringEquals: '', Next: names.addCause },
-      ],
+      Choices: whenNoCause(names.addCause),
       Default: names.describeFailure,
     },
     [names.addCause]: {
