@@ -99,6 +99,19 @@ function greenManifest(
 }
 
 /**
+ * What every blue-green step needs beside its config: the cluster, the application's base
+ * Deployment name and the Service that selects a slot (config `service`, else that name).
+ */
+async function openSlots(
+  config: DeployGreenConfig | SwitchTrafficConfig | CleanupBlueConfig,
+  context: TaskContext,
+): Promise<{ cluster: Cluster; base: string; serviceName: string }> {
+  const cluster = await connectToCluster(context);
+  const base = deploymentNameOf(config, context.payload);
+  return { cluster, base, serviceName: config.service ?? base };
+}
+
+/**
  * `deploy_green`: applies (server-side apply) the idle slot's Deployment as a copy of the
  * serving one with the new image, and waits until it is fully available.
  */
@@ -107,9 +120,7 @@ export function deployGreenExecutor(options: KubernetesExecutorOptions): Executo
     type: 'deploy_green',
     async execute(context: TaskContext) {
       const config = parseStepConfig(DeployGreenConfig, context.payload);
-      const cluster = await connectToCluster(context);
-      const base = deploymentNameOf(config, context.payload);
-      const serviceName = config.service ?? base;
+      const { cluster, base, serviceName } = await openSlots(config, context);
       const deploymentId = context.message.deployment_id;
       const service = await readService(cluster, serviceName);
       const live = liveSlotOf(service);
@@ -206,9 +217,7 @@ export function switchTrafficExecutor(options: KubernetesExecutorOptions): Execu
     type: 'switch_traffic',
     async execute(context: TaskContext) {
       const config = parseStepConfig(SwitchTrafficConfig, context.payload);
-      const cluster = await connectToCluster(context);
-      const base = deploymentNameOf(config, context.payload);
-      const serviceName = config.service ?? base;
+      const { cluster, base, serviceName } = await openSlots(config, context);
       const green = await requireGreen(cluster, base, context.message.deployment_id);
       const state = rolloutState(green.deployment);
       const wanted = green.deployment.spec?.replicas ?? 1;
@@ -278,9 +287,7 @@ export function cleanupBlueExecutor(): Executor {
     type: 'cleanup_blue',
     async execute(context: TaskContext) {
       const config = parseStepConfig(CleanupBlueConfig, context.payload);
-      const cluster = await connectToCluster(context);
-      const base = deploymentNameOf(config, context.payload);
-      const serviceName = config.service ?? base;
+      const { cluster, base, serviceName } = await openSlots(config, context);
       const green = await requireGreen(cluster, base, context.message.deployment_id);
       const requireSwitched = async () => {
         const service = await readService(cluster, serviceName);
