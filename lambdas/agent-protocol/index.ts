@@ -4,6 +4,16 @@
  */
 
 export {
+  type CredentialAccess,
+  CredentialAccessRecord,
+  credentialAccessItem,
+  credentialAccessPartition,
+  credentialAccessSortKey,
+  credentialsSecretName,
+  STORED_CREDENTIALS,
+  StoredCredentials,
+} from './stored-credentials';
+export {
   TASK_LOG,
   TaskLogChunk,
   TaskLogLine,
