@@ -38,6 +38,7 @@ export interface SessionOptions {
   readonly profile?: string;
   readonly environment?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
+  readonly fetch?: typeof fetch;
 }
 
 /**
@@ -53,7 +54,7 @@ export async function openSession(options: SessionOptions = {}): Promise<ApiClie
     const apiUrl = environment.DEPLOYCTL_API_URL || (await loadProfile(name, environment))?.api_url;
     if (!apiUrl)
       throw new CliError('DEPLOYCTL_TOKEN is set but DEPLOYCTL_API_URL is not', EXIT.usage, 'USAGE');
-    return new ApiClient({ apiUrl, token: async () => ciToken });
+    return new ApiClient({ apiUrl, token: async () => ciToken, fetch: options.fetch });
   }
   let profile = await loadProfile(name, environment);
   if (profile === undefined)
@@ -66,6 +67,7 @@ export async function openSession(options: SessionOptions = {}): Promise<ApiClie
   const apiUrl = environment.DEPLOYCTL_API_URL || current.api_url;
   return new ApiClient({
     apiUrl,
+    fetch: options.fetch,
     token: async () => {
       if (needsRefresh(current, now())) {
         current = await refreshProfile(current);

@@ -117,7 +117,8 @@ export function registerDeployments(program: Command, context: Context): void {
 
   waitOptions(program.command('watch <deployment>').description('follow a deployment to its end')).action(
     async (id: string, options: WaitOptions) => {
-      await watch(context, await context.api(), deploymentId(id), options);
+      const target = deploymentId(id);
+      await watch(context, await context.api(), target, options);
     },
   );
 
@@ -125,8 +126,9 @@ export function registerDeployments(program: Command, context: Context): void {
     .command('cancel <deployment>')
     .description('stop an unfinished deployment')
     .action(async (id: string) => {
+      const target = deploymentId(id);
       const answer = await (await context.api()).post(
-        `/deployments/${deploymentId(id)}/cancel`,
+        `/deployments/${target}/cancel`,
         CancelDeploymentResponse,
       );
       print(context.output(), answer, () => `cancelled ${answer.id}: ${answer.error_message}`);
@@ -138,8 +140,9 @@ export function registerDeployments(program: Command, context: Context): void {
       .description('run a failed task again; its deployment resumes')
       .option('--wait', 'follow the deployment to its end'),
   ).action(async (id: string, options: WaitOptions) => {
+    const target = taskId(id);
     const api = await context.api();
-    const task = await api.post(`/tasks/${taskId(id)}/retry`, Task);
+    const task = await api.post(`/tasks/${target}/retry`, Task);
     if (!options.wait) {
       print(context.output(), task, () => `retrying ${task.id} (${task.step_id}) of ${task.deployment_id}`);
       return;
@@ -152,11 +155,12 @@ export function registerDeployments(program: Command, context: Context): void {
       .command('resume <deployment>')
       .description('retry the failed tasks in dependency order until the deployment ends'),
   ).action(async (id: string, options: WaitOptions) => {
+    const target = deploymentId(id);
     const api = await context.api();
     const retried = new Set<string>();
     const deadline = options.timeout === undefined ? undefined : Date.now() + parseDuration(options.timeout);
     for (;;) {
-      const deployment = await api.get(`/deployments/${deploymentId(id)}`, Deployment);
+      const deployment = await api.get(`/deployments/${target}`, Deployment);
       if (deployment.status === 'success') {
         if (context.output() === 'text') process.stdout.write(`✓ deployment ${deployment.id} succeeded\n`);
         process.exitCode = EXIT.success;
@@ -207,13 +211,14 @@ export function registerDeployments(program: Command, context: Context): void {
       .option('--wait', 'follow the new deployment to its end'),
   ).action(
     async (id: string, options: WaitOptions & { to?: string; previous?: boolean; force?: boolean }) => {
+      const target = deploymentId(id);
       if ((options.to === undefined) === (options.previous === undefined))
         throw usageError('rollback needs exactly one of --to <version> or --previous');
       const api = await context.api();
-      const original = await api.get(`/deployments/${deploymentId(id)}`, Deployment);
-      let target: string;
+      const original = await api.get(`/deployments/${target}`, Deployment);
+      let version: string;
       if (options.to !== undefined) {
-        target = (await resolve(api, 'version', options.to)).id;
+        version = (await resolve(api, 'version', options.to)).id;
       } else {
         const history = await api.listAll('/deployments', 'deployments', Deployment, {
           environment_id: original.environment_id,
@@ -226,10 +231,10 @@ export function registerDeployments(program: Command, context: Context): void {
             EXIT.deploymentFailed,
             'NO_PREVIOUS_VERSION',
           );
-        target = previous;
+        version = previous;
       }
       const deployment = await api.post(`/deployments/${original.id}/rollback`, Deployment, {
-        target_version_id: target,
+        target_version_id: version,
         ...(options.force ? { force: true } : {}),
       });
       if (!options.wait) {
