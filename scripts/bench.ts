@@ -11,6 +11,7 @@ const { BenchContext } = await import('./bench/context');
 const { runAgentOverheadBench } = await import('./bench/agent-overhead');
 const { runApiLatencyBench } = await import('./bench/api-latency');
 const { runBundleBench } = await import('./bench/bundles');
+const { runDeployctlStartupBench } = await import('./bench/deployctl-startup');
 const { runListScaleBench } = await import('./bench/list-scale');
 const { runLocalE2eBench } = await import('./bench/local-e2e');
 
@@ -49,6 +50,11 @@ const SECTIONS: readonly Section[] = [
     id: 'agent-overhead',
     title: 'Deploy agent overhead per task (in process: fauxqs, Step Functions double, DynamoDB Local)',
     run: runAgentOverheadBench,
+  },
+  {
+    id: 'deployctl-startup',
+    title: 'deployctl start-up (`deployctl --version`, fresh Node process)',
+    run: runDeployctlStartupBench,
   },
 ];
 
