@@ -207,12 +207,13 @@ export async function watchDeployment(
     )
       throw error;
     live?.done();
-    const seconds = Math.round((options.timeoutMs ?? 0) / 1000);
+    const limit = options.timeoutMs ?? 0;
+    const seconds = limit < 1000 ? `${limit}ms` : `${Math.round(limit / 1000)}s`;
     const state = previous?.deployment
       ? `it is still ${previous.deployment.status}`
       : 'it is not visible yet';
     throw new CliError(
-      `timed out after ${seconds}s waiting for deployment ${deploymentId}; ${state}`,
+      `timed out after ${seconds} waiting for deployment ${deploymentId}; ${state}`,
       EXIT.timedOut,
       'TIMEOUT',
     );
