@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import * as z from 'zod';
 import { CancelDeploymentResponse, Deployment, DeploymentStrategy } from '../../lambdas/domain/deployment';
 import { Task } from '../../lambdas/domain/task';
 import { TaskLogResponse } from '../../lambdas/domain/task-log';
 import { Version } from '../../lambdas/domain/version';
-import type { ApiClient } from '../api-client';
+import { type ApiClient, ApiError } from '../api-client';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { print, table } from '../output';
 import { collect, parseDuration } from '../parse';
@@ -341,6 +342,23 @@ async function printLogs(
   for (;;) {
     let tasks: Task[];
     let finished: boolean;
+    const visible = await api
+      .get(
+        TASK_ID.test(id) ? `/tasks/${id}` : `/deployments/${deploymentId(id)}`,
+        z.unknown(),
+        undefined,
+        signal,
+      )
+      .then(() => true)
+      .catch((error: unknown) => {
+        // --follow waits for a task or deployment not visible yet, until --timeout.
+        if (follow && error instanceof ApiError && error.status === 404) return false;
+        throw error;
+      });
+    if (!visible) {
+      await pause(interval, signal);
+      continue;
+    }
     if (TASK_ID.test(id)) {
       tasks = [await api.get(`/tasks/${id}`, Task, undefined, signal)];
       finished = tasks.every((task) => task.status === 'success' || task.status === 'failed');

@@ -2,7 +2,7 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalRuntime, REPO_ROOT, type Ready } from '../../e2e/support/local-runtime';
 import { waitUntil } from '../../e2e/support/processes';
 
@@ -10,6 +10,9 @@ import { waitUntil } from '../../e2e/support/processes';
  * deployctl as people and CI use it, against one `npm start`: a child process per command,
  * exit codes and output as a shell sees them, and the live view in a real terminal (tmux).
  */
+
+// Each test runs several deployctl processes one after another; a busy machine makes that slow.
+vi.setConfig({ testTimeout: 120_000 });
 
 const REPOSITORY = 'https://github.com/org/repo';
 const BIN = join(REPO_ROOT, 'cli', 'deployctl.mjs');
@@ -340,6 +343,12 @@ describe('deploy --wait', () => {
     });
     expect(await exited).toBe(4);
     expect(watched.trim().split('\n').at(-1)).toMatch(/^✗ deployment dep_\w+ was cancelled in \d+s$/);
+    // A deployment not visible yet is waited for, never past --timeout.
+    const unseen = await deployctl(['logs', '--follow', `dep_${'0'.repeat(26)}`, '--timeout', '1s']);
+    expect(unseen).toMatchObject({
+      code: 3,
+      stderr: `error: timed out reading the logs of dep_${'0'.repeat(26)} (TIMEOUT)\n`,
+    });
     // A finished deployment ends the watch at once, with the same code.
     expect((await deployctl(['watch', deployment, '--timeout', '30s'])).code).toBe(4);
   });
