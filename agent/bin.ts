@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.message, 2);
     throw error;
   }
-  const log = jsonLogger();
+  const log = jsonLogger(undefined, config.log_level);
   const executors = builtinExecutors(config);
   try {
     await loadExecutorModules(executors, config.executor_modules, dirname(file));

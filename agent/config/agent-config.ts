@@ -40,7 +40,9 @@ export type StoredCredentialsConfig = z.infer<typeof StoredCredentialsConfig>;
 
 export const AgentConfig = z
   .strictObject({
-    /** who this agent is in the credential access records; the host name when absent */
+    /** its JSON log on stdout; `debug` adds every received message's body (task tokens included) */
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** who this agent is in the credential access records; the host name when absent */
     agent_id: z
       .string()
       .min(1)
