@@ -52,6 +52,7 @@ import {
   DEPLOYER,
 } from './api-events';
 import { type TestTable, useTestTable } from './dynamodb';
+import { useTestCredentials } from './secrets-manager';
 import { type TestSqs, useSqsLocal } from './sqs';
 import { type TestStepFunctions, useStepFunctionsLocal } from './stepfunctions';
 import { ScriptedAgent, type ScriptedAgentOptions } from './task-agent';
@@ -108,6 +109,7 @@ const stateMachineName = (strategy: DeploymentStrategy, key: string) => `deploy-
 /** Registers the file's stack: table, queue, stand-in and handlers, each set up in beforeAll. */
 export function useDeploymentStack(options: DeploymentStackOptions = {}): DeploymentStack {
   const table = useTestTable();
+  const { credentials } = useTestCredentials();
   const sqs = useSqsLocal(options.sqs);
   const renderAll = (templates: WorkflowTemplates, key: string) =>
     WorkflowStrategy.options.map((strategy) => ({
@@ -153,7 +155,7 @@ export function useDeploymentStack(options: DeploymentStackOptions = {}): Deploy
     const handlers: Record<string, ApiHandler> = {
       versions: createVersionsHandler(createVersionService(versions, usage)),
       applications: createApplicationsHandler(createApplicationService(applications, usage)),
-      environments: createEnvironmentsHandler(createEnvironmentService(environments, usage)),
+      environments: createEnvironmentsHandler(createEnvironmentService(environments, usage, credentials)),
       deployments: createDeploymentsHandler(
         createDeploymentService({
           deployments,

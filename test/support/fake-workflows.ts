@@ -67,6 +67,7 @@ import {
 import { NOW_TIMESTAMP } from '../../lambdas/workflow/table-requests';
 import { ADMIN, type ApiHandler, type Claims, callApi, DEPLOYER } from './api-events';
 import type { TestTable } from './dynamodb';
+import { useTestCredentials } from './secrets-manager';
 
 export interface StartedExecution {
   readonly strategy: DeploymentStrategy;
@@ -523,7 +524,9 @@ export function deploymentWorld(table: TestTable): DeploymentWorld {
     ),
     versions: createVersionsHandler(createVersionService(repositories.versions, usage)),
     applications: createApplicationsHandler(createApplicationService(repositories.applications, usage)),
-    environments: createEnvironmentsHandler(createEnvironmentService(repositories.environments, usage)),
+    environments: createEnvironmentsHandler(
+      createEnvironmentService(repositories.environments, usage, useTestCredentials().credentials),
+    ),
   };
 
   const created = async <T>(
