@@ -9,6 +9,8 @@ import {
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws';
 
 export interface TestCredentials {
+  /** moto's server (AWS_ENDPOINT_URL_SECRETS_MANAGER) */
+  readonly endpoint: string;
   readonly client: SecretsManagerClient;
   readonly prefix: string;
   readonly credentials: EnvironmentCredentials;
@@ -21,10 +23,12 @@ export const localSecretsManagerClient = (endpoint: string): SecretsManagerClien
 
 /** The environments' credentials store on the shared moto server, under a prefix of the calling file's own. */
 export function useTestCredentials(): TestCredentials {
-  const client = localSecretsManagerClient(inject('secretsManagerEndpoint'));
+  const endpoint = inject('secretsManagerEndpoint');
+  const client = localSecretsManagerClient(endpoint);
   const prefix = `test/${randomUUID()}/environments/`;
   afterAll(() => client.destroy());
   return {
+    endpoint,
     client,
     prefix,
     credentials: createSecretsManagerCredentials({ client, prefix }),
