@@ -60,8 +60,8 @@ function agentEndpoints(stdout: string) {
   const sqs = /^\s+SQS\s+(\S+) \(task queue (\S+)\)$/m.exec(stdout);
   const sfn = /^\s+SFN\s+(\S+)$/m.exec(stdout);
   const logs = /^\s+logs\s+(\S+) \(table ([^,]+), task logs under TASKLOG#\)$/m.exec(stdout);
-  const secrets = /^\s+Secrets\S*\s+(https?:\/\/\S+)(?:.*?prefix ([^\s)]+))?/im.exec(stdout);
-  if (!sqs?.[1] || !sqs[2] || !sfn?.[1] || !logs?.[1] || !logs[2] || !secrets?.[1]) {
+  const secrets = /^\s+secrets\s+(\S+) \(Secrets Manager; stored credentials under (\S+)\)$/m.exec(stdout);
+  if (!sqs?.[1] || !sqs[2] || !sfn?.[1] || !logs?.[1] || !logs[2] || !secrets?.[1] || !secrets[2]) {
     throw new Error(`the banner names no agent endpoints:\n${stdout}`);
   }
   return {
@@ -71,7 +71,7 @@ function agentEndpoints(stdout: string) {
     dynamoDb: logs[1],
     table: logs[2],
     secretsManager: secrets[1],
-    ...(secrets[2] ? { secretPrefix: secrets[2] } : {}),
+    secretPrefix: secrets[2],
   };
 }
 
@@ -88,7 +88,7 @@ beforeAll(async () => {
   buildahStorage = storageDir;
   const repository = gitRepository({
     Dockerfile: `FROM ${BUSYBOX_BASE}\nCOPY test.sh /app/test.sh\nRUN ["/bin/busybox", "sh", "/app/test.sh"]\n`,
-    'test.sh': '#!/bin/sh\necho "tests: all passed"\n',
+    'test.sh': '#!/bin/sh\necho "tests: all passed"\necho "coverage: 90.0%"\n',
   });
   commit = repository.commit;
   health = createServer((_request, response) => response.end('ok'));
@@ -131,10 +131,7 @@ beforeAll(async () => {
     concurrency: 2,
     work_dir: join(work, 'agent'),
     task_logs: { table: endpoints.table, endpoint: endpoints.dynamoDb },
-    stored_credentials: {
-      endpoint: endpoints.secretsManager,
-      ...(endpoints.secretPrefix ? { secret_prefix: endpoints.secretPrefix } : {}),
-    },
+    stored_credentials: { endpoint: endpoints.secretsManager, secret_prefix: endpoints.secretPrefix },
     shutdown_grace_seconds: 5,
     buildah: { storage_driver: 'vfs', isolation: 'chroot', ...storage },
     // Registries and health-check URLs only: no kubeconfig_path, no private_key_path.
@@ -225,7 +222,6 @@ describe('the agent with credentials posted through the API', { timeout: SLOW_MS
         config: {
           kubeconfig: Buffer.from(kubeconfigText).toString('base64'),
           namespace: 'default',
-          image: `${registry?.host}/e2e/web`,
         },
       },
     });
@@ -279,7 +275,10 @@ describe('the agent with credentials posted through the API', { timeout: SLOW_MS
 
   it('leaves no secret value, nor its base64, in any byte the test produced', () => {
     const received = agent?.logs.filter((line) => line.message === 'message received') ?? [];
+    // Both deployments' four tasks: their messages, logs and results are all searched.
     expect(received.length).toBeGreaterThanOrEqual(8);
+    expect(taskLogs).toHaveLength(8);
+    expect(taskLogs.join('\n')).toContain('using the stored credentials of environment hosts-e2e');
     const haystack = [
       ...replies.map((reply) => reply.text),
       runtime?.stdout ?? '',
@@ -298,7 +297,8 @@ describe('the agent with credentials posted through the API', { timeout: SLOW_MS
         .map((line) => line.trim())
         .filter(
           (line) =>
-            line.length >= 16 && !/^-----|^apiVersion|^kind|^current-context|^- name|^server:|^namespace:/.test(line),
+            line.length >= 16 &&
+            !/^-----|^apiVersion|^kind|^current-context|^- name|^server:|^namespace:/.test(line),
         ),
     ]);
     for (const needle of [...needles, KUBE_TOKEN])
