@@ -41,8 +41,8 @@ export type StoredCredentialsConfig = z.infer<typeof StoredCredentialsConfig>;
 export const AgentConfig = z
   .strictObject({
     /** its JSON log on stdout; `debug` adds every received message's body (task tokens included) */
-  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /** who this agent is in the credential access records; the host name when absent */
+    log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** who this agent is in the credential access records; the host name when absent */
     agent_id: z
       .string()
       .min(1)
