@@ -6,6 +6,7 @@ import { createEnvironmentsHandler } from '../../lambdas/api/environments';
 import { newId } from '../../lambdas/domain/ids';
 import { migrateCredentials } from '../../lambdas/services/credentials-migration';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import { createEnvironmentRepository } from '../../lambdas/store/environment-repository';
 import { entityKey, indexAttributes } from '../../lambdas/store/keys';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
@@ -20,7 +21,12 @@ const secrets = useTestCredentials();
 const store = { client: table.documentClient, tableName: table.tableName };
 const repository = createEnvironmentRepository(store);
 const handler = createEnvironmentsHandler(
-  createEnvironmentService(repository, createUsageGuard(store), secrets.credentials),
+  createEnvironmentService(
+    repository,
+    createUsageGuard(store),
+    secrets.credentials,
+    createCredentialAccessLog(store),
+  ),
 );
 const run = promisify(execFile);
 
