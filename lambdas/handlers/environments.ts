@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { createEnvironmentsHandler } from '../api/environments';
 import { tracer } from '../observability/tracer';
 import { createEnvironmentService } from '../services/environment-service';
+import { createCredentialAccessLog } from '../store/credential-access-log';
 import { createSecretsManagerCredentials } from '../store/environment-credentials';
 import { createEnvironmentRepository } from '../store/environment-repository';
 import { createUsageGuard } from '../store/usage-guard';
@@ -39,5 +40,10 @@ const credentials = createSecretsManagerCredentials({
 });
 
 export const handler = createEnvironmentsHandler(
-  createEnvironmentService(createEnvironmentRepository(store), createUsageGuard(store), credentials),
+  createEnvironmentService(
+    createEnvironmentRepository(store),
+    createUsageGuard(store),
+    credentials,
+    createCredentialAccessLog(store),
+  ),
 );

@@ -1,4 +1,5 @@
 import { listAnswer, nowTimestamp } from '../domain/common';
+import type { CredentialAccessRequest, CredentialAccessResponse } from '../domain/credential-access';
 import type {
   CreateEnvironmentRequest,
   Environment,
@@ -9,6 +10,7 @@ import type {
 import { InvalidInput, NotFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applySecretUpdate, REDACTED, type SplitConfig } from '../domain/secrets';
+import type { CredentialAccessLog } from '../store/credential-access-log';
 import type { EnvironmentCredentials } from '../store/environment-credentials';
 import {
   type EnvironmentRepository,
@@ -24,6 +26,8 @@ export interface EnvironmentService {
   getEnvironment(id: string): Promise<Environment>;
   updateEnvironment(id: string, request: UpdateEnvironmentRequest): Promise<Environment>;
   deleteEnvironment(id: string): Promise<void>;
+  /** The agents' fetches of the environment's stored credentials, newest first (admins only). */
+  getCredentialAccess(id: string, request: CredentialAccessRequest): Promise<CredentialAccessResponse>;
 }
 
 /**
@@ -64,6 +68,7 @@ export function createEnvironmentService(
   environments: EnvironmentRepository,
   usage: UsageGuard,
   credentials: EnvironmentCredentials,
+  accesses: CredentialAccessLog,
   clock: () => Date = () => new Date(),
 ): EnvironmentService {
   const storedValues = async (current: StoredEnvironment): Promise<SecretConfig> => ({
@@ -128,6 +133,11 @@ export function createEnvironmentService(
       // Also when there was no item: a delete whose secret deletion failed is retried this way.
       await credentials.delete(id);
       if (!deleted) throw new NotFound('Environment', id);
+    },
+    async getCredentialAccess(id, request) {
+      if (!(await environments.getById(id))) throw new NotFound('Environment', id);
+      const page = await accesses.list(id, request.cursor, request.limit);
+      return { environment_id: id, accesses: [...page.accesses], next_cursor: page.nextCursor };
     },
   };
 }

@@ -7,6 +7,7 @@ import { nowTimestamp } from '../../lambdas/domain/common';
 import { createApplicationService } from '../../lambdas/services/application-service';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
 import { createVersionService } from '../../lambdas/services/version-service';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import { type ApiAnswer, callApi, DEPLOYER } from '../support/api-events';
 import { useTestTable } from '../support/dynamodb';
 import { deploymentWorld, requestFor, type Scene } from '../support/fake-workflows';
@@ -116,6 +117,7 @@ describe('DELETE of what an unfinished deployment uses', () => {
         repositories.environments,
         { assertUnused: async () => undefined },
         credentials,
+        createCredentialAccessLog({ client: table.documentClient, tableName: table.tableName }),
       ),
     );
     const deployment = await world.deploy(requestFor(setting));

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEnvironmentsHandler } from '../../lambdas/api/environments';
 import { Environment, REDACTED } from '../../lambdas/domain/environment';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import { createSecretsManagerCredentials } from '../../lambdas/store/environment-credentials';
 import { createEnvironmentRepository } from '../../lambdas/store/environment-repository';
 import { entityKey } from '../../lambdas/store/keys';
@@ -28,6 +29,7 @@ const handler = createEnvironmentsHandler(
     createEnvironmentRepository(store),
     createUsageGuard(store),
     createSecretsManagerCredentials({ client: new SecretsManagerClient({}), prefix: 'faults/' }),
+    createCredentialAccessLog(store),
   ),
 );
 const PATH = '/api/v1/environments';

@@ -7,6 +7,7 @@ import { newId } from '../../lambdas/domain/ids';
 import { toApiError } from '../../lambdas/http/aws-faults';
 import { logger } from '../../lambdas/http/logger';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import {
   createEnvironmentRepository,
   type EnvironmentRepository,
@@ -32,7 +33,13 @@ let frozenNow: Date | undefined;
 const clock = () => frozenNow ?? new Date();
 const handlerFor = (environments: EnvironmentRepository) =>
   createEnvironmentsHandler(
-    createEnvironmentService(environments, createUsageGuard(store), secrets.credentials, clock),
+    createEnvironmentService(
+      environments,
+      createUsageGuard(store),
+      secrets.credentials,
+      createCredentialAccessLog(store),
+      clock,
+    ),
   );
 const handler = handlerFor(repository);
 

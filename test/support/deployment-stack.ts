@@ -28,6 +28,7 @@ import { createEnvironmentService } from '../../lambdas/services/environment-ser
 import { createTaskService } from '../../lambdas/services/task-service';
 import { createVersionService } from '../../lambdas/services/version-service';
 import { createApplicationRepository } from '../../lambdas/store/application-repository';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import { createDeploymentRepository } from '../../lambdas/store/deployment-repository';
 import { createEnvironmentRepository } from '../../lambdas/store/environment-repository';
 import { createTaskLogRepository } from '../../lambdas/store/task-log-repository';
@@ -155,7 +156,9 @@ export function useDeploymentStack(options: DeploymentStackOptions = {}): Deploy
     const handlers: Record<string, ApiHandler> = {
       versions: createVersionsHandler(createVersionService(versions, usage)),
       applications: createApplicationsHandler(createApplicationService(applications, usage)),
-      environments: createEnvironmentsHandler(createEnvironmentService(environments, usage, credentials)),
+      environments: createEnvironmentsHandler(
+        createEnvironmentService(environments, usage, credentials, createCredentialAccessLog(store)),
+      ),
       deployments: createDeploymentsHandler(
         createDeploymentService({
           deployments,

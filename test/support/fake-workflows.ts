@@ -37,6 +37,7 @@ import {
   type ApplicationRepository,
   createApplicationRepository,
 } from '../../lambdas/store/application-repository';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import {
   createDeploymentRepository,
   type DeploymentRepository,
@@ -525,7 +526,12 @@ export function deploymentWorld(table: TestTable): DeploymentWorld {
     versions: createVersionsHandler(createVersionService(repositories.versions, usage)),
     applications: createApplicationsHandler(createApplicationService(repositories.applications, usage)),
     environments: createEnvironmentsHandler(
-      createEnvironmentService(repositories.environments, usage, useTestCredentials().credentials),
+      createEnvironmentService(
+        repositories.environments,
+        usage,
+        useTestCredentials().credentials,
+        createCredentialAccessLog(store),
+      ),
     ),
   };
 
