@@ -66,7 +66,8 @@ export function startAgentProcess(configFile: string): AgentProcess {
     logs,
     stderr: () => stderr,
     stdout: () => stdout,
-    waitForLog: (predicate) => eventually(() => logs.find(predicate), 30_000),
+    // A wait, not a threshold: a loaded machine starts tsx slowly.
+    waitForLog: (predicate) => eventually(() => logs.find(predicate), 120_000),
     exited: () => exit,
   };
 }
