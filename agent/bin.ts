@@ -1,9 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, loadAgentConfig } from './config/agent-config';
+import { SecretsManagerCredentialsStore } from './credentials/credentials-store';
 import { builtinExecutors } from './executors/builtin';
 import { loadExecutorModules } from './executors/modules';
 import { DynamoDbTaskLogSink } from './logs/task-log-sink';
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.message, 2);
     throw error;
   }
-  const log = jsonLogger();
+  const log = jsonLogger(undefined, config.log_level);
   const executors = builtinExecutors(config);
   try {
     await loadExecutorModules(executors, config.executor_modules, dirname(file));
@@ -69,8 +71,22 @@ async function main(): Promise<void> {
     }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
+  const stored = config.stored_credentials;
+  const secrets = stored
+    ? new SecretsManagerClient({ region: stored.region ?? config.queue.region, ...endpoint(stored.endpoint) })
+    : undefined;
   const agent = new DeployAgent({
     config,
+    ...(stored && secrets
+      ? {
+          credentialsStore: new SecretsManagerCredentialsStore(
+            secrets,
+            stored.secret_prefix,
+            dynamo,
+            config.task_logs.table,
+          ),
+        }
+      : {}),
     sqs,
     sfn,
     executors,
@@ -93,6 +109,7 @@ async function main(): Promise<void> {
         sqs.destroy();
         sfn.destroy();
         dynamo.destroy();
+        secrets?.destroy();
         process.exit(0);
       })
       .catch((error: unknown) => {

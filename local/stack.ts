@@ -23,6 +23,7 @@ import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-
 import { freePort } from './free-port';
 import { type AccessLogEntry, type ApiHandler, closeServer, createApiServer, listen } from './http/server';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws';
+import { type SecretsManagerLocal, startSecretsManagerLocal } from './secrets-manager-local';
 import { type SqsLocal, startSqsLocal } from './sqs-local';
 import { type StepFunctionsLocal, startStepFunctionsLocal } from './stepfunctions';
 
@@ -57,7 +58,15 @@ export interface LocalStack {
   readonly baseUrl: string;
   readonly port: number;
   readonly tableName: string;
-  readonly endpoints: { readonly dynamoDb: string; readonly sqs: string; readonly stepFunctions: string };
+  readonly endpoints: {
+    readonly dynamoDb: string;
+    readonly sqs: string;
+    readonly stepFunctions: string;
+    /** moto's server, standing in for Secrets Manager (the environments' stored credentials) */
+    readonly secretsManager: string;
+  };
+  /** secret names of the stored credentials: `<prefix><environment id>` (ENVIRONMENT_CREDENTIALS_PREFIX) */
+  readonly credentialsPrefix: string;
   readonly taskQueueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly stateMachineArns: Readonly<Record<WorkflowStrategy, string>>;
@@ -85,6 +94,8 @@ const firstLineOf = (error: unknown): string =>
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_TABLE_NAME = 'deploy-manager-local';
+/** The stack's secret name prefix; the CDK stack derives its own from the stack name. */
+export const LOCAL_CREDENTIALS_PREFIX = 'deploy-manager/local/environments/';
 export const stateMachineNameOf = (strategy: WorkflowStrategy) => `deploy-manager-${strategy}`;
 
 /** DynamoDB Local is a Java program; say so plainly instead of failing inside the spawn. */
@@ -237,6 +248,7 @@ function pointHandlersAtStandIns(values: {
   dynamoDb: string;
   sqs: string;
   stepFunctions: string;
+  secretsManager: string;
 }): void {
   const environment = process.env;
   environment.TABLE_NAME = values.tableName;
@@ -244,6 +256,8 @@ function pointHandlersAtStandIns(values: {
   environment.AWS_ENDPOINT_URL_DYNAMODB = values.dynamoDb;
   environment.AWS_ENDPOINT_URL_SQS = values.sqs;
   environment.AWS_ENDPOINT_URL_SFN = values.stepFunctions;
+  environment.AWS_ENDPOINT_URL_SECRETS_MANAGER = values.secretsManager;
+  environment.ENVIRONMENT_CREDENTIALS_PREFIX = LOCAL_CREDENTIALS_PREFIX;
   environment.AWS_REGION = LOCAL_REGION;
   environment.AWS_DEFAULT_REGION = LOCAL_REGION;
   environment.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
@@ -372,6 +386,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => sqsLocal.stop());
     signal.throwIfAborted();
 
+    log('starting Secrets Manager (moto)…');
+    let secretsManager: SecretsManagerLocal;
+    try {
+      secretsManager = await startSecretsManagerLocal({ port: await freePort() });
+    } catch (error) {
+      throw new LocalStackError(`Secrets Manager (moto_server) could not start: ${firstLineOf(error)}`);
+    }
+    cleanups.push(() => secretsManager.stop());
+    signal.throwIfAborted();
+
     log('starting Step Functions…');
     const strategies = WorkflowStrategy.options;
     const stepFunctions: StepFunctionsLocal = await startStepFunctionsLocal({
@@ -399,6 +423,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoDb: dynamo.endpoint,
       sqs: sqsLocal.endpoint,
       stepFunctions: stepFunctions.endpoint,
+      secretsManager: secretsManager.endpoint,
     });
     const resources = [...new Set(Object.values(ROUTES).map((route) => route.resource))];
     handlersImported = true;
@@ -436,7 +461,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       baseUrl,
       port,
       tableName,
-      endpoints: { dynamoDb: dynamo.endpoint, sqs: sqsLocal.endpoint, stepFunctions: stepFunctions.endpoint },
+      endpoints: {
+        dynamoDb: dynamo.endpoint,
+        sqs: sqsLocal.endpoint,
+        stepFunctions: stepFunctions.endpoint,
+        secretsManager: secretsManager.endpoint,
+      },
+      credentialsPrefix: LOCAL_CREDENTIALS_PREFIX,
       taskQueueUrl: sqsLocal.taskQueueUrl,
       deadLetterQueueUrl: sqsLocal.deadLetterQueueUrl,
       stateMachineArns,

@@ -77,6 +77,7 @@ async function banner(stack: LocalStack, dataDir: string | undefined): Promise<s
           `  SQS        ${stack.endpoints.sqs} (task queue ${stack.taskQueueUrl})`,
           `  SFN        ${stack.endpoints.stepFunctions}`,
           `  logs       ${stack.endpoints.dynamoDb} (table ${stack.tableName}, task logs under TASKLOG#)`,
+          `  secrets    ${stack.endpoints.secretsManager} (Secrets Manager; stored credentials under ${stack.credentialsPrefix})`,
         ]
       : []),
     ...(interrupted > 0

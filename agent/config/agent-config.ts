@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
+import { STORED_CREDENTIALS } from '../../lambdas/agent-protocol/stored-credentials';
 import { AgentTarget } from './target';
 
 /**
@@ -26,50 +28,78 @@ export const BuildahConfig = z.strictObject({
 });
 export type BuildahConfig = z.infer<typeof BuildahConfig>;
 
-export const AgentConfig = z.strictObject({
-  queue: z.strictObject({
-    /** the task queue's URL (the stack's `TaskQueueUrl` output; `npm start` with AGENT=off prints it) */
-    url: z.url(),
-    region: Region,
-    /** a local SQS (fauxqs of `npm start`) */
-    endpoint: Endpoint.optional(),
-    /** long-poll wait; 20 s (the longest SQS allows) unless testing */
-    wait_seconds: z.number().int().min(0).max(20).default(20),
-  }),
-  step_functions: z
-    .strictObject({
+export const StoredCredentialsConfig = z.strictObject({
+  /** the stack's `EnvironmentCredentialsPrefix`: secret `<prefix><environment id>` */
+  secret_prefix: z.string().min(1).default(STORED_CREDENTIALS.defaultSecretPrefix),
+  /** the queue's region when absent */
+  region: Region.optional(),
+  /** a local Secrets Manager (moto of `npm start`) */
+  endpoint: Endpoint.optional(),
+});
+export type StoredCredentialsConfig = z.infer<typeof StoredCredentialsConfig>;
+
+export const AgentConfig = z
+  .strictObject({
+    /** its JSON log on stdout; `debug` adds every received message's body (task tokens included) */
+    log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** who this agent is in the credential access records; the host name when absent */
+    agent_id: z
+      .string()
+      .min(1)
+      .default(() => hostname()),
+    queue: z.strictObject({
+      /** the task queue's URL (the stack's `TaskQueueUrl` output; `npm start` with AGENT=off prints it) */
+      url: z.url(),
+      region: Region,
+      /** a local SQS (fauxqs of `npm start`) */
+      endpoint: Endpoint.optional(),
+      /** long-poll wait; 20 s (the longest SQS allows) unless testing */
+      wait_seconds: z.number().int().min(0).max(20).default(20),
+    }),
+    step_functions: z
+      .strictObject({
+        /** the queue's region when absent */
+        region: Region.optional(),
+        /** a local Step Functions (the stand-in of `npm start`) */
+        endpoint: Endpoint.optional(),
+      })
+      .default({}),
+    /** tasks worked on at the same time */
+    concurrency: z.number().int().min(1).max(64).default(4),
+    /** checkouts, build contexts and the journal; the agent must own it */
+    work_dir: z.string().min(1),
+    task_logs: z.strictObject({
+      /** the service's table (the stack's `TableName` output) */
+      table: z.string().min(1),
       /** the queue's region when absent */
       region: Region.optional(),
-      /** a local Step Functions (the stand-in of `npm start`) */
+      /** a local DynamoDB */
       endpoint: Endpoint.optional(),
-    })
-    .default({}),
-  /** tasks worked on at the same time */
-  concurrency: z.number().int().min(1).max(64).default(4),
-  /** checkouts, build contexts and the journal; the agent must own it */
-  work_dir: z.string().min(1),
-  task_logs: z.strictObject({
-    /** the service's table (the stack's `TableName` output) */
-    table: z.string().min(1),
-    /** the queue's region when absent */
-    region: Region.optional(),
-    /** a local DynamoDB */
-    endpoint: Endpoint.optional(),
-    retention_days: z.number().int().min(1).max(3650).default(30),
-    /** text kept per task attempt; past it the log says how much was dropped */
-    max_bytes_per_attempt: z
-      .number()
-      .int()
-      .min(1024)
-      .default(5 * 1024 * 1024),
-  }),
-  /** on SIGTERM, running tasks get this long to finish before they fail with AgentShutdown */
-  shutdown_grace_seconds: z.number().int().min(0).max(86_400).default(300),
-  buildah: BuildahConfig.default({ storage_driver: 'vfs', isolation: 'chroot', command: 'buildah' }),
-  /** a team's own executors: modules (paths relative to this file, or package names) default-exporting them */
-  executor_modules: z.array(z.string().min(1)).default([]),
-  targets: z.array(AgentTarget).min(1),
-});
+      retention_days: z.number().int().min(1).max(3650).default(30),
+      /** text kept per task attempt; past it the log says how much was dropped */
+      max_bytes_per_attempt: z
+        .number()
+        .int()
+        .min(1024)
+        .default(5 * 1024 * 1024),
+    }),
+    /** on SIGTERM, running tasks get this long to finish before they fail with AgentShutdown */
+    shutdown_grace_seconds: z.number().int().min(0).max(86_400).default(300),
+    buildah: BuildahConfig.default({ storage_driver: 'vfs', isolation: 'chroot', command: 'buildah' }),
+    /** a team's own executors: modules (paths relative to this file, or package names) default-exporting them */
+    executor_modules: z.array(z.string().min(1)).default([]),
+    /**
+     * Reads an environment's stored credentials (docs/credentials.md) for a target the agent
+     * holds none for. Absent: the agent uses only its own credentials.
+     */
+    stored_credentials: StoredCredentialsConfig.optional(),
+    /** the environments this agent serves with its own credentials or settings */
+    targets: z.array(AgentTarget).default([]),
+  })
+  .refine((config) => config.targets.length > 0 || config.stored_credentials !== undefined, {
+    path: ['targets'],
+    message: 'at least one target, unless the agent reads stored_credentials',
+  });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
 export class ConfigError extends Error {

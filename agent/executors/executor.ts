@@ -1,5 +1,6 @@
 import type { TaskMessageV1, TaskPayloadV1, TaskSuccessOutput } from '../../lambdas/agent-protocol';
 import type { AgentTarget } from '../config/target';
+import type { StoredCredentialsAccess } from '../credentials/stored-access';
 
 /**
  * The work of one step type. The agent's runtime receives the message, resolves the target,
@@ -30,6 +31,11 @@ export interface TaskContext {
   readonly log: TaskLog;
   /** reads a credential file of the target (a secret value: the log masks it from then on) */
   readonly readSecret: (path: string) => Promise<string>;
+  /**
+   * The environment's stored credentials, for a target the agent's config holds none for
+   * (agent/credentials/target-credentials.ts applies the rule). Absent: none are read.
+   */
+  readonly storedCredentials?: StoredCredentialsAccess;
 }
 
 export interface TaskLog {

@@ -279,6 +279,8 @@ export class TaskConsumer {
 
   async #handle(received: Message, marks: TaskMarks): Promise<void> {
     this.#stats.received += 1;
+    // The body as received, for `log_level: debug` (it carries the task token).
+    this.#log('debug', 'message received', { message_id: received.MessageId, body: received.Body });
     let message: TaskMessageV1;
     try {
       message = parseTaskMessage(received.Body ?? '');

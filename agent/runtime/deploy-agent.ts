@@ -11,6 +11,8 @@ import {
 } from '../../lambdas/agent-protocol';
 import { type AgentConfig, targetFor } from '../config/agent-config';
 import type { AgentTarget } from '../config/target';
+import type { CredentialsStore } from '../credentials/credentials-store';
+import { storedCredentialsAccess } from '../credentials/stored-access';
 import { type TaskContext, TaskFailure } from '../executors/executor';
 import type { ExecutorRegistry } from '../executors/registry';
 import { SecretMasker } from '../logs/secret-masker';
@@ -37,6 +39,8 @@ export interface DeployAgentOptions {
   readonly logSink: TaskLogSink;
   readonly executors: ExecutorRegistry;
   readonly log?: AgentLogger;
+  /** the environments' stored credentials; the agent config's `stored_credentials` */
+  readonly credentialsStore?: CredentialsStore;
 }
 
 const key = (message: Pick<TaskMessageV1, 'task_id' | 'attempt'>) => `${message.task_id}#${message.attempt}`;
@@ -231,10 +235,11 @@ export class DeployAgent {
     } catch {
       return failure('InvalidPayload', 'the task payload is not a v1 payload (docs/agent-protocol.md)');
     }
-    const target = targetFor(this.#options.config, {
-      id: message.environment_id,
-      name: payload.environment.name,
-    });
+    const { config, credentialsStore } = this.#options;
+    // An agent that reads stored credentials serves environments its config does not name.
+    const target =
+      targetFor(config, { id: message.environment_id, name: payload.environment.name }) ??
+      (credentialsStore ? { environment: message.environment_id, secrets: {} } : undefined);
     if (!target)
       return failure(
         'NoTarget',
@@ -262,6 +267,15 @@ export class DeployAgent {
         masker.add(value);
         return value;
       },
+      storedCredentials: storedCredentialsAccess({
+        store: credentialsStore,
+        agentId: config.agent_id,
+        message,
+        environmentName: payload.environment.name,
+        masker,
+        taskLog: log,
+        agentLog: this.#log,
+      }),
     };
     try {
       marks.executorStarted = performance.now();

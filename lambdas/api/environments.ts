@@ -16,6 +16,8 @@ export function environmentRoutes(
       await service.deleteEnvironment(pathId(params, 'Environment'));
       return { message: 'Environment deleted successfully' };
     },
+    listCredentialAccess: ({ params, query }) =>
+      service.getCredentialAccess(pathId(params, 'Environment'), query),
   };
 }
 

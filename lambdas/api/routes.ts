@@ -7,6 +7,7 @@ import {
   UpdateApplicationRequest,
 } from '../domain/application';
 import { DeletedResponse } from '../domain/common';
+import { CredentialAccessRequest, CredentialAccessResponse } from '../domain/credential-access';
 import {
   CancelDeploymentResponse,
   CreateDeploymentRequest,
@@ -207,6 +208,18 @@ export const ROUTES = {
     successStatus: 200,
     response: DeletedResponse,
     errors: [404, 409, 503],
+  }),
+  listCredentialAccess: defineRoute({
+    operationId: 'listCredentialAccess',
+    method: 'GET',
+    path: `${API_PREFIX}/environments/{id}/credential-access`,
+    resource: 'environments',
+    access: 'admin',
+    summary: "Which agent fetched the environment's stored credentials for which task, newest first",
+    query: CredentialAccessRequest,
+    successStatus: 200,
+    response: CredentialAccessResponse,
+    errors: [404, 503],
   }),
 
   createDeployment: defineRoute({

@@ -1,4 +1,5 @@
 import { listAnswer, nowTimestamp } from '../domain/common';
+import type { CredentialAccessRequest, CredentialAccessResponse } from '../domain/credential-access';
 import type {
   CreateEnvironmentRequest,
   Environment,
@@ -9,7 +10,14 @@ import type {
 import { InvalidInput, NotFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applySecretUpdate, REDACTED, type SplitConfig } from '../domain/secrets';
-import type { EnvironmentRepository, SecretConfig } from '../store/environment-repository';
+import type { CredentialAccessLog } from '../store/credential-access-log';
+import type { EnvironmentCredentials } from '../store/environment-credentials';
+import {
+  type EnvironmentRepository,
+  type SecretConfig,
+  type StoredEnvironment,
+  storedSecretKeys,
+} from '../store/environment-repository';
 import type { UsageGuard } from './request-context';
 
 export interface EnvironmentService {
@@ -18,6 +26,8 @@ export interface EnvironmentService {
   getEnvironment(id: string): Promise<Environment>;
   updateEnvironment(id: string, request: UpdateEnvironmentRequest): Promise<Environment>;
   deleteEnvironment(id: string): Promise<void>;
+  /** The agents' fetches of the environment's stored credentials, newest first (admins only). */
+  getCredentialAccess(id: string, request: CredentialAccessRequest): Promise<CredentialAccessResponse>;
 }
 
 /**
@@ -39,12 +49,32 @@ function sealConfig(config: Readonly<Record<string, unknown>>, stored: SecretCon
   return update;
 }
 
-/** `clock` is there so tests can see `updated_at` move within the same second. */
+const sendsMarker = (config: Readonly<Record<string, unknown>>): boolean =>
+  Object.values(config).some((value) => value === REDACTED);
+
+/**
+ * The secret config values live in the credentials store (one secret per environment), the
+ * item only names their keys. Write order:
+ * - create: the secret first (nobody else knows the new id), then the item; a failed item
+ *   write deletes the secret again.
+ * - update: the item first, so the revision check picks the one PUT that may write the
+ *   secret; a PUT that lost (409) has touched nothing. A legacy item keeps its values in the
+ *   item until the secret holds them, then they are removed from it.
+ * - delete: the item first (it may be refused while in use), then the secret.
+ * The secret is read only to merge a PUT that keeps a value with `"[redacted]"`.
+ * `clock` is there so tests can see `updated_at` move within the same second.
+ */
 export function createEnvironmentService(
   environments: EnvironmentRepository,
   usage: UsageGuard,
+  credentials: EnvironmentCredentials,
+  accesses: CredentialAccessLog,
   clock: () => Date = () => new Date(),
 ): EnvironmentService {
+  const storedValues = async (current: StoredEnvironment): Promise<SecretConfig> => ({
+    ...current.legacySecrets,
+    ...(await credentials.readForMerge(current.environment.id)),
+  });
   return {
     async createEnvironment(request) {
       const { visible, secrets } = sealConfig(request.config, {});
@@ -58,7 +88,14 @@ export function createEnvironmentService(
         created_at: now,
         updated_at: now,
       };
-      await environments.create(environment, secrets);
+      const keys = Object.keys(secrets);
+      if (keys.length > 0) await credentials.put(environment.id, secrets);
+      try {
+        await environments.create(environment, keys);
+      } catch (error) {
+        if (keys.length > 0) await credentials.delete(environment.id).catch(() => undefined);
+        throw error;
+      }
       return environment;
     },
     async getEnvironmentList(request) {
@@ -72,7 +109,8 @@ export function createEnvironmentService(
     async updateEnvironment(id, request) {
       const current = await environments.read(id);
       if (!current) throw new NotFound('Environment', id);
-      const { visible, secrets } = sealConfig(request.config, current.secrets);
+      const stored = sendsMarker(request.config) ? await storedValues(current) : current.legacySecrets;
+      const { visible, secrets } = sealConfig(request.config, stored);
       const next: Environment = {
         ...current.environment,
         name: request.name,
@@ -81,12 +119,25 @@ export function createEnvironmentService(
         is_active: request.is_active,
         updated_at: nowTimestamp(clock()),
       };
-      await environments.update(current, next, secrets);
+      const keys = Object.keys(secrets);
+      const legacy = Object.keys(current.legacySecrets).length > 0;
+      await environments.update(current, next, keys, legacy ? secrets : undefined);
+      const hadKeys = legacy || storedSecretKeys(current.environment).length > 0;
+      if (keys.length > 0 || hadKeys) await credentials.put(id, secrets);
+      if (legacy && keys.length > 0) await environments.dropLegacySecrets(id, current.revision + 1);
       return next;
     },
     async deleteEnvironment(id) {
       await usage.assertUnused('environment', id);
-      if (!(await environments.delete(id))) throw new NotFound('Environment', id);
+      const deleted = await environments.delete(id);
+      // Also when there was no item: a delete whose secret deletion failed is retried this way.
+      await credentials.delete(id);
+      if (!deleted) throw new NotFound('Environment', id);
+    },
+    async getCredentialAccess(id, request) {
+      if (!(await environments.getById(id))) throw new NotFound('Environment', id);
+      const page = await accesses.list(id, request.cursor, request.limit);
+      return { environment_id: id, accesses: [...page.accesses], next_cursor: page.nextCursor };
     },
   };
 }

@@ -7,13 +7,16 @@ import { nowTimestamp } from '../../lambdas/domain/common';
 import { createApplicationService } from '../../lambdas/services/application-service';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
 import { createVersionService } from '../../lambdas/services/version-service';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import { type ApiAnswer, callApi, DEPLOYER } from '../support/api-events';
 import { useTestTable } from '../support/dynamodb';
 import { deploymentWorld, requestFor, type Scene } from '../support/fake-workflows';
+import { useTestCredentials } from '../support/secrets-manager';
 
 /** What a deployment uses cannot be deleted while the deployment may still run. */
 const table = useTestTable();
 const world = deploymentWorld(table);
+const { credentials } = useTestCredentials();
 const { handlers, repositories } = world;
 
 function expectError(answer: ApiAnswer, status: number, code: string) {
@@ -110,7 +113,12 @@ describe('DELETE of what an unfinished deployment uses', () => {
     const setting = await world.scene(1);
     // a guard that looked before the deployment existed
     const blind = createEnvironmentsHandler(
-      createEnvironmentService(repositories.environments, { assertUnused: async () => undefined }),
+      createEnvironmentService(
+        repositories.environments,
+        { assertUnused: async () => undefined },
+        credentials,
+        createCredentialAccessLog({ client: table.documentClient, tableName: table.tableName }),
+      ),
     );
     const deployment = await world.deploy(requestFor(setting));
     const path = `/api/v1/environments/${setting.environment.id}`;

@@ -7,6 +7,7 @@ import { newId } from '../../lambdas/domain/ids';
 import { toApiError } from '../../lambdas/http/aws-faults';
 import { logger } from '../../lambdas/http/logger';
 import { createEnvironmentService } from '../../lambdas/services/environment-service';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import {
   createEnvironmentRepository,
   type EnvironmentRepository,
@@ -15,16 +16,31 @@ import { entityKey, indexAttributes } from '../../lambdas/store/keys';
 import { createUsageGuard } from '../../lambdas/store/usage-guard';
 import { ADMIN, type ApiAnswer, type Claims, callApi, DEPLOYER, READER } from '../support/api-events';
 import { useTestTable } from '../support/dynamodb';
+import { useTestCredentials } from '../support/secrets-manager';
 
 const table = useTestTable();
 const store = { client: table.documentClient, tableName: table.tableName };
 const repository = createEnvironmentRepository(store);
+const secrets = useTestCredentials();
+/** The stored credentials as the agent reads them; undefined when there is no secret. */
+const storedCredentials = async (id: string) => {
+  const text = await secrets.storedValue(id);
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
+};
 
 /** Tests that need `updated_at` to move set this; otherwise the real clock runs. */
 let frozenNow: Date | undefined;
 const clock = () => frozenNow ?? new Date();
 const handlerFor = (environments: EnvironmentRepository) =>
-  createEnvironmentsHandler(createEnvironmentService(environments, createUsageGuard(store), clock));
+  createEnvironmentsHandler(
+    createEnvironmentService(
+      environments,
+      createUsageGuard(store),
+      secrets.credentials,
+      createCredentialAccessLog(store),
+      clock,
+    ),
+  );
 const handler = handlerFor(repository);
 
 const PATH = '/api/v1/environments';
@@ -187,6 +203,7 @@ describe('GET, PUT and DELETE /api/v1/environments/{id}', () => {
     const deleted = await callApi(handler, { method: 'DELETE', path });
     expect(deleted).toEqual({ status: 200, body: { message: 'Environment deleted successfully' } });
     expect(await rawItem(environment.id)).toBeUndefined();
+    expect(await storedCredentials(environment.id)).toBeUndefined();
 
     for (const answer of [
       await get(environment.id),
@@ -247,11 +264,17 @@ describe('GET, PUT and DELETE /api/v1/environments/{id}', () => {
 });
 
 describe('secret config', () => {
-  it('is stored apart from config, under its own attribute', async () => {
+  it("is stored in the environment's secret; the item names the key and holds no value", async () => {
     const environment = await created();
     const item = await rawItem(environment.id);
     expect(item?.config).toEqual({ cluster: 'prod-cluster', namespace: 'default', kubeconfig: REDACTED });
-    expect(item?.secret_config).toEqual({ kubeconfig: KUBECONFIG });
+    expect(JSON.stringify(item)).not.toContain(KUBECONFIG);
+    expect(await storedCredentials(environment.id)).toEqual({ kubeconfig: KUBECONFIG });
+  });
+
+  it('an environment without secret keys has no secret', async () => {
+    const environment = await created({ config: { cluster: 'c' } });
+    expect(await storedCredentials(environment.id)).toBeUndefined();
   });
 
   it('PUT: the marker keeps the stored secret, a new value replaces it, a left-out key removes it', async () => {
@@ -265,12 +288,14 @@ describe('secret config', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.config).toEqual({ cluster: 'c2', kubeconfig: REDACTED, db_password: REDACTED });
     const item = await rawItem(environment.id);
-    expect(item?.secret_config).toEqual({ kubeconfig: KUBECONFIG, db_password: 'pw-2' });
+    expect(await storedCredentials(environment.id)).toEqual({ kubeconfig: KUBECONFIG, db_password: 'pw-2' });
     expect(item?.config).toEqual({ cluster: 'c2', kubeconfig: REDACTED, db_password: REDACTED });
+    expect(JSON.stringify(item)).not.toContain('pw-');
 
     const cleared = await put(environment.id, { ...update, config: { cluster: 'c3' } });
     expect(cleared.body.config).toEqual({ cluster: 'c3' });
-    expect((await rawItem(environment.id))?.secret_config).toEqual({});
+    // the last key went: so did the secret
+    expect(await storedCredentials(environment.id)).toBeUndefined();
   });
 
   it('PUT refuses the marker for a key with nothing stored and changes nothing', async () => {
@@ -289,17 +314,17 @@ describe('secret config', () => {
     const environment = await created({ config: { tls_key: pem } });
     expect(environment.config).toEqual({ tls_key: REDACTED });
     expect(JSON.stringify((await get(environment.id)).body)).not.toContain('SENTINEL_PEM_1d9e');
-    expect((await rawItem(environment.id))?.secret_config).toEqual({ tls_key: pem });
+    expect(await storedCredentials(environment.id)).toEqual({ tls_key: pem });
   });
 
   it('a repository caller that leaves a secret in config still does not store it there', async () => {
     const environment = await created({ config: { cluster: 'c' } });
     const read = await repository.read(environment.id);
     if (!read) throw new Error('just created');
-    await repository.update(read, { ...read.environment, config: { cluster: 'c', password: 'pw-raw' } }, {});
+    await repository.update(read, { ...read.environment, config: { cluster: 'c', password: 'pw-raw' } }, []);
     const item = await rawItem(environment.id);
     expect(item?.config).toEqual({ cluster: 'c', password: REDACTED });
-    expect(item?.secret_config).toEqual({ password: 'pw-raw' });
+    expect(JSON.stringify(item)).not.toContain('pw-raw');
   });
 
   describe('never appears in output', () => {
@@ -366,14 +391,14 @@ describe('concurrent updates', () => {
     const read = await repository.read(environment.id);
     if (!read) throw new Error('just created');
     const outcomes = await Promise.allSettled([
-      repository.update(read, { ...read.environment, name: 'first' }, read.secrets),
-      repository.update(read, { ...read.environment, name: 'second', is_active: false }, read.secrets),
+      repository.update(read, { ...read.environment, name: 'first' }, ['kubeconfig']),
+      repository.update(read, { ...read.environment, name: 'second', is_active: false }, ['kubeconfig']),
     ]);
     const losers = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     expect(losers).toHaveLength(1);
     expect(toApiError(losers[0])).toMatchObject({ status: 409, code: 'CONFLICT' });
-    await expect(repository.update(read, read.environment, read.secrets)).rejects.toBeInstanceOf(
+    await expect(repository.update(read, read.environment, ['kubeconfig'])).rejects.toBeInstanceOf(
       ConcurrentModification,
     );
   });
@@ -410,7 +435,38 @@ describe('concurrent updates', () => {
       error: { code: 'CONFLICT' },
     });
     expect((await get(environment.id)).body).toEqual(winner?.body);
-    expect((await rawItem(environment.id))?.secret_config).toEqual({ kubeconfig: KUBECONFIG });
+    expect(await storedCredentials(environment.id)).toEqual({ kubeconfig: KUBECONFIG });
+  });
+
+  it('a PUT that loses the race (409) leaves the secret as the winner wrote it', async () => {
+    const environment = await created();
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothRead = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const racing = handlerFor({
+      ...repository,
+      read: async (id) => {
+        const result = await repository.read(id);
+        arrived += 1;
+        if (arrived === 2) release();
+        await bothRead;
+        return result;
+      },
+    });
+    const answers = await Promise.all(
+      ['rotated-A', 'rotated-B'].map((value) =>
+        callApi(racing, {
+          method: 'PUT',
+          path: `${PATH}/${environment.id}`,
+          body: { ...update, name: value, config: { ...update.config, kubeconfig: value } },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    const winner = Environment.parse(answers.find((answer) => answer.status === 200)?.body);
+    expect(await storedCredentials(environment.id)).toEqual({ kubeconfig: winner.name });
   });
 });
 
@@ -613,6 +669,8 @@ describe('an environment stored before the secret detector knew a shape', () => 
       new GetCommand({ TableName: table.tableName, Key: entityKey('ENVIRONMENT', id) }),
     );
     expect(stored.Item?.config).toEqual({ cache_url: '[redacted]', region: 'us' });
-    expect(stored.Item?.secret_config).toEqual({ cache_url: 'redis://:s3cr3t-pass@cache:6379' });
+    expect(stored.Item?.secret_config).toBeUndefined();
+    expect(JSON.stringify(stored.Item)).not.toContain('s3cr3t-pass');
+    expect(await storedCredentials(id)).toEqual({ cache_url: 'redis://:s3cr3t-pass@cache:6379' });
   });
 });

@@ -28,6 +28,7 @@ import { createEnvironmentService } from '../../lambdas/services/environment-ser
 import { createTaskService } from '../../lambdas/services/task-service';
 import { createVersionService } from '../../lambdas/services/version-service';
 import { createApplicationRepository } from '../../lambdas/store/application-repository';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import { createDeploymentRepository } from '../../lambdas/store/deployment-repository';
 import { createEnvironmentRepository } from '../../lambdas/store/environment-repository';
 import { createTaskLogRepository } from '../../lambdas/store/task-log-repository';
@@ -52,6 +53,7 @@ import {
   DEPLOYER,
 } from './api-events';
 import { type TestTable, useTestTable } from './dynamodb';
+import { useTestCredentials } from './secrets-manager';
 import { type TestSqs, useSqsLocal } from './sqs';
 import { type TestStepFunctions, useStepFunctionsLocal } from './stepfunctions';
 import { ScriptedAgent, type ScriptedAgentOptions } from './task-agent';
@@ -108,6 +110,7 @@ const stateMachineName = (strategy: DeploymentStrategy, key: string) => `deploy-
 /** Registers the file's stack: table, queue, stand-in and handlers, each set up in beforeAll. */
 export function useDeploymentStack(options: DeploymentStackOptions = {}): DeploymentStack {
   const table = useTestTable();
+  const { credentials } = useTestCredentials();
   const sqs = useSqsLocal(options.sqs);
   const renderAll = (templates: WorkflowTemplates, key: string) =>
     WorkflowStrategy.options.map((strategy) => ({
@@ -153,7 +156,9 @@ export function useDeploymentStack(options: DeploymentStackOptions = {}): Deploy
     const handlers: Record<string, ApiHandler> = {
       versions: createVersionsHandler(createVersionService(versions, usage)),
       applications: createApplicationsHandler(createApplicationService(applications, usage)),
-      environments: createEnvironmentsHandler(createEnvironmentService(environments, usage)),
+      environments: createEnvironmentsHandler(
+        createEnvironmentService(environments, usage, credentials, createCredentialAccessLog(store)),
+      ),
       deployments: createDeploymentsHandler(
         createDeploymentService({
           deployments,

@@ -37,6 +37,7 @@ import {
   type ApplicationRepository,
   createApplicationRepository,
 } from '../../lambdas/store/application-repository';
+import { createCredentialAccessLog } from '../../lambdas/store/credential-access-log';
 import {
   createDeploymentRepository,
   type DeploymentRepository,
@@ -67,6 +68,7 @@ import {
 import { NOW_TIMESTAMP } from '../../lambdas/workflow/table-requests';
 import { ADMIN, type ApiHandler, type Claims, callApi, DEPLOYER } from './api-events';
 import type { TestTable } from './dynamodb';
+import { useTestCredentials } from './secrets-manager';
 
 export interface StartedExecution {
   readonly strategy: DeploymentStrategy;
@@ -523,7 +525,14 @@ export function deploymentWorld(table: TestTable): DeploymentWorld {
     ),
     versions: createVersionsHandler(createVersionService(repositories.versions, usage)),
     applications: createApplicationsHandler(createApplicationService(repositories.applications, usage)),
-    environments: createEnvironmentsHandler(createEnvironmentService(repositories.environments, usage)),
+    environments: createEnvironmentsHandler(
+      createEnvironmentService(
+        repositories.environments,
+        usage,
+        useTestCredentials().credentials,
+        createCredentialAccessLog(store),
+      ),
+    ),
   };
 
   const created = async <T>(

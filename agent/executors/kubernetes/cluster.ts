@@ -9,6 +9,7 @@ import {
   type RequestContext,
   ServerConfiguration,
 } from '@kubernetes/client-node';
+import { kubernetesCredentials } from '../../credentials/target-credentials';
 import { type TaskContext, TaskFailure } from '../executor';
 import { clusterFailure } from './errors';
 
@@ -40,39 +41,23 @@ const middleware = (pre: (context: RequestContext) => void): Middleware => ({
 });
 
 /**
- * Connects to the target's cluster: the kubeconfig is read as a secret (so the log masks
- * it), its `context` (or current context) chosen, and every request carries the task's
- * signal. The namespace is the target's, then the environment config's, then the context's.
+ * Connects to the target's cluster: the kubeconfig is the agent's own (read as a secret, so
+ * the log masks it) or the environment's stored one, loaded from memory; its `context` (or
+ * current context) chosen, and every request carries the task's signal. The namespace is
+ * the target's, then the environment config's, then the context's.
  */
 export async function connectToCluster(context: TaskContext): Promise<Cluster> {
-  const target = context.target.kubernetes;
-  if (!target) {
-    throw new TaskFailure(
-      'TargetNotConfigured',
-      `the agent's target for environment ${context.target.environment} has no kubernetes section (kubeconfig_path)`,
-    );
-  }
-  let kubeconfig: string;
-  try {
-    kubeconfig = await context.readSecret(target.kubeconfig_path);
-  } catch {
-    throw new TaskFailure('KubeconfigUnreadable', `cannot read the kubeconfig ${target.kubeconfig_path}`);
-  }
+  const target = await kubernetesCredentials(context);
+  const { kubeconfig } = target;
   const config = new KubeConfig();
   try {
     config.loadFromString(kubeconfig);
   } catch {
-    throw new TaskFailure(
-      'KubeconfigInvalid',
-      `the kubeconfig ${target.kubeconfig_path} is not a valid kubeconfig`,
-    );
+    throw new TaskFailure('KubeconfigInvalid', `${target.source} is not a valid kubeconfig`);
   }
   if (target.context) {
     if (!config.getContextObject(target.context)) {
-      throw new TaskFailure(
-        'KubeconfigInvalid',
-        `the kubeconfig ${target.kubeconfig_path} has no context "${target.context}"`,
-      );
+      throw new TaskFailure('KubeconfigInvalid', `${target.source} has no context "${target.context}"`);
     }
     config.setCurrentContext(target.context);
   }
@@ -81,7 +66,7 @@ export async function connectToCluster(context: TaskContext): Promise<Cluster> {
   if (!current || !cluster) {
     throw new TaskFailure(
       'KubeconfigInvalid',
-      `the kubeconfig ${target.kubeconfig_path} names no usable context (set kubernetes.context in the agent's target)`,
+      `${target.source} names no usable context (set kubernetes.context in the agent's target)`,
     );
   }
   const configured = context.payload.config.namespace;

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SshTarget } from '../../config/target';
+import { sshCredentials, sshPort } from '../../credentials/target-credentials';
 import { type TaskContext, TaskFailure } from '../executor';
 import { imageReference } from '../image';
 import {
@@ -32,36 +31,19 @@ export interface PhysicalTask {
 
 export function physicalTask(context: TaskContext): PhysicalTask {
   const config = parsePhysicalConfig(context.payload);
-  const ssh = sshTargetOf(context);
+  const port = sshPort(context);
   const layout = new ReleaseLayout(
     config.release_root ?? `/opt/${releaseName(context.payload.application.name)}`,
   );
   return {
     context,
     config,
-    addresses: config.hosts.map((name) => parseHostAddress(name, ssh.port)),
+    addresses: config.hosts.map((name) => parseHostAddress(name, port)),
     layout,
     releaseDir: layout.release(releaseName(context.payload.version.git_tag)),
     image: imageReference(context.payload, context.target.registry),
     commandTimeoutMs: config.command_timeout_seconds * 1000,
   };
-}
-
-function sshTargetOf(context: TaskContext): SshTarget {
-  const { ssh, environment } = context.target;
-  if (!ssh) {
-    throw new TaskFailure('TargetNotConfigured', `The agent's target for ${environment} has no ssh section`);
-  }
-  return ssh;
-}
-
-async function knownHostsText(ssh: SshTarget): Promise<string> {
-  if (Array.isArray(ssh.known_hosts)) return ssh.known_hosts.join('\n');
-  try {
-    return await readFile(ssh.known_hosts, 'utf8');
-  } catch {
-    throw new TaskFailure('TargetNotConfigured', `The known_hosts file ${ssh.known_hosts} cannot be read`);
-  }
 }
 
 /** Failures of several hosts as one: the first one's code, every host's cause. */
@@ -85,16 +67,12 @@ export async function withSessions<T>(
   work: (sessions: readonly SshSession[]) => Promise<T>,
 ): Promise<T> {
   const { context, config, addresses } = task;
-  const ssh = sshTargetOf(context);
-  const [privateKey, knownHosts] = await Promise.all([
-    context.readSecret(ssh.private_key_path),
-    knownHostsText(ssh),
-  ]);
+  const { user, privateKey, knownHosts } = await sshCredentials(context);
   const opened = await Promise.allSettled(
     addresses.map((address) =>
       SshSession.open({
         address,
-        credentials: { user: ssh.user, privateKey },
+        credentials: { user, privateKey },
         pinnedKeys: pinnedKeysFor(knownHosts, address.host, address.port),
         connectTimeoutMs: config.connect_timeout_seconds * 1000,
         signal: context.signal,

@@ -448,7 +448,7 @@ describe('configuration of physical environments', { timeout: SLOW_HOST_TEST_MS 
     expect(failure.cause).toContain('config.green_port');
   });
 
-  it('fails when the agent has no ssh target for the environment', async () => {
+  it('fails with NoCredentials when the agent has no ssh target and reads no stored credentials', async () => {
     const task = testTask({
       type: 'deploy',
       config: environmentConfig('nossh'),
@@ -457,7 +457,8 @@ describe('configuration of physical environments', { timeout: SLOW_HOST_TEST_MS 
     });
     const context = { ...task.context, target: { environment: 'hosts', secrets: {} } };
     const failure = await failureOf(executor('deploy').execute(context));
-    expect(failure.error).toBe('TargetNotConfigured');
+    expect(failure.error).toBe('NoCredentials');
+    expect(failure.cause).toContain('"ssh_private_key"');
   });
 });
 

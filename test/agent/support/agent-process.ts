@@ -16,6 +16,8 @@ export interface AgentProcess {
   readonly child: ChildProcess;
   readonly logs: LogLine[];
   readonly stderr: () => string;
+  /** every byte it wrote on stdout */
+  readonly stdout: () => string;
   waitForLog(predicate: (line: LogLine) => boolean): Promise<LogLine>;
   exited(): Promise<number | null>;
 }
@@ -46,8 +48,10 @@ export function startAgentProcess(configFile: string): AgentProcess {
   const logs: LogLine[] = [];
   let pending = '';
   let stderr = '';
+  let stdout = '';
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) if (line.trim() !== '') logs.push(JSON.parse(line) as LogLine);
@@ -61,7 +65,9 @@ export function startAgentProcess(configFile: string): AgentProcess {
     child,
     logs,
     stderr: () => stderr,
-    waitForLog: (predicate) => eventually(() => logs.find(predicate), 30_000),
+    stdout: () => stdout,
+    // A wait, not a threshold: a loaded machine starts tsx slowly.
+    waitForLog: (predicate) => eventually(() => logs.find(predicate), 120_000),
     exited: () => exit,
   };
 }

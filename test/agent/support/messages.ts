@@ -10,6 +10,7 @@ export function agentTask(
     environment?: { id?: string; name?: string };
     repository?: string;
     commit?: string;
+    gitTag?: string;
     attempt?: number;
     heartbeatSeconds?: number;
     timeoutSeconds?: number;
@@ -39,7 +40,12 @@ export function agentTask(
       config: (options.config ?? {}) as TaskMessageV1['payload'],
       application: { id: 'app_1', name: 'api', repository, type: 'microservice' },
       environment: { ...environment, type: 'kubernetes' },
-      version: { id: 'ver_1', git_tag: 'v1.0.0', git_commit: options.commit ?? 'abc1234', repository },
+      version: {
+        id: 'ver_1',
+        git_tag: options.gitTag ?? 'v1.0.0',
+        git_commit: options.commit ?? 'abc1234',
+        repository,
+      },
       secret_keys: [],
     },
     task_token: `token-${id}`,

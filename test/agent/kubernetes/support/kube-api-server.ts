@@ -144,7 +144,13 @@ function parseFieldSelector(text: string | null): (object: JsonObject) => boolea
 }
 
 export class KubeApiServer {
-  readonly requests: { method: string; path: string; contentType: string | undefined }[] = [];
+  /** every request, with the bearer token it carried (the tests assert whose credentials reached it) */
+  readonly requests: {
+    method: string;
+    path: string;
+    contentType: string | undefined;
+    token: string | undefined;
+  }[] = [];
   private readonly server: Server;
   private readonly objects = new Map<string, StoredObject>();
   private readonly deployments = new Map<string, DeploymentState>();
@@ -217,6 +223,7 @@ export class KubeApiServer {
       method,
       path: `${url.pathname}${url.search}`,
       contentType: request.headers['content-type'],
+      token: /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1],
     });
     const user = this.authenticate(request);
     const path = url.pathname.replace(/\/+$/, '') || '/';
