@@ -77,7 +77,8 @@ export function ConfirmDialog(props: {
   useEffect(() => {
     const element = dialog.current;
     if (element !== null && !element.open) element.showModal();
-    return () => element?.close();
+    // No close() on cleanup: its close event would dismiss the dialog again under StrictMode's
+    // second effect run; a modal removed from the document stops being modal by itself.
   }, []);
   return (
     <dialog ref={dialog} aria-labelledby="dialog-title" onClose={props.onClose}>
