@@ -38,7 +38,11 @@ function TaskNode({ data }: NodeProps<Node<TaskNodeData>>) {
   );
 }
 
-const nodeTypes = { task: TaskNode };
+function LaneLabel({ data }: NodeProps<Node<{ label: string }>>) {
+  return <strong className="lane-label">{data.label}</strong>;
+}
+
+const nodeTypes = { task: TaskNode, lane: LaneLabel };
 
 export function TaskGraph(props: {
   readonly tasks: readonly Task[];
@@ -53,10 +57,9 @@ export function TaskGraph(props: {
     ...layout.lanes.map(
       (lane): Node => ({
         id: `lane-${lane.applicationId}`,
-        type: 'default',
+        type: 'lane',
         data: { label: laneName(lane.applicationId) },
-        position: { x: -150, y: lane.y + lane.height / 2 - 18 },
-        className: 'lane-label',
+        position: { x: -150, y: lane.y + lane.height / 2 - 12 },
         draggable: false,
         selectable: false,
         focusable: false,

@@ -30,19 +30,13 @@ const nav = (view: string) =>
 
 const shoot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
-/** Every task node of the graph shows `status` (and there is at least one). */
-const graphReaches = (status: string, count?: number) =>
-  page.waitForFunction(
-    ([wanted, expected]) => {
-      const nodes = [...document.querySelectorAll<HTMLElement>('[data-testid="task-graph"] [data-status]')];
-      return (
-        nodes.length > 0 &&
-        (expected === undefined || nodes.length === expected) &&
-        nodes.every((node) => node.dataset.status === wanted)
-      );
-    },
-    [status, count] as const,
-  );
+/** The graph shows `count` task nodes, every one with `status`. */
+const graphReaches = (status: string, count: number) =>
+  // A string, run in the page: this file is type-checked without the DOM library.
+  page.waitForFunction(`(() => {
+    const nodes = [...document.querySelectorAll('[data-testid="task-graph"] [data-status]')];
+    return nodes.length === ${count} && nodes.every((node) => node.dataset.status === ${JSON.stringify(status)});
+  })()`);
 
 async function signIn(email: string, groups: string): Promise<void> {
   await page.goto(consoleUrl);
@@ -114,8 +108,8 @@ describe('the console in a browser', { timeout: 90_000 }, () => {
     await signIn('admin@example.com', 'admins');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     // The token lives in session storage only.
-    expect(await page.evaluate(() => window.localStorage.length)).toBe(0);
-    expect(await page.evaluate(() => window.sessionStorage.length)).toBeGreaterThan(0);
+    expect(await page.evaluate('window.localStorage.length')).toBe(0);
+    expect(await page.evaluate('window.sessionStorage.length')).toBeGreaterThan(0);
   });
 
   it('creates the catalog, showing the API validation message at the field', async () => {
@@ -185,7 +179,7 @@ describe('the console in a browser', { timeout: 90_000 }, () => {
     const dialog = page.getByRole('dialog', { name: 'Retry health_check?' });
     await dialog.waitFor();
     // The dialog is modal: focus is inside it.
-    expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    expect(await page.evaluate("document.activeElement?.closest('dialog') !== null")).toBe(true);
     await dialog.getByRole('button', { name: 'Retry task' }).click();
     await graphReaches('success', 4);
     await page.getByText('attempt 2').first().waitFor();
@@ -230,17 +224,16 @@ describe('the console in a browser', { timeout: 90_000 }, () => {
     await nav('Deployments').click();
     await page.locator('table tbody tr').nth(2).waitFor();
     await page.getByRole('form', { name: 'Filters' }).getByLabel('Version').selectOption({ label: 'v1.1.0' });
-    await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 1);
+    await page.waitForFunction("document.querySelectorAll('table tbody tr').length === 1");
     await page.getByRole('form', { name: 'Filters' }).getByLabel('Application').fill('nothing-like-it');
     await page.getByText('No deployments.').waitFor();
     await shoot('deployments');
   });
 
   it('shows a reader the actions disabled, with the reason', async () => {
-    const deploymentUrl = await page.evaluate(() => window.location.href);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    expect(await page.evaluate(() => window.sessionStorage.length)).toBe(0);
+    expect(await page.evaluate('window.sessionStorage.length')).toBe(0);
     await signIn('reader@example.com', '');
     await nav('Deployments').click();
     await page.locator('table tbody tr a').first().click();
@@ -257,6 +250,5 @@ describe('the console in a browser', { timeout: 90_000 }, () => {
     const create = page.getByRole('button', { name: 'New application' });
     expect(await create.isDisabled()).toBe(true);
     await page.getByText('Needs the admins role').first().waitFor();
-    expect(deploymentUrl).toContain(consoleUrl);
   });
 });
