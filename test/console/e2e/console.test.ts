@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateSigningKeys } from '../../../local/auth/keys';
+import { loadOrCreateSigningKeys, type SigningKeys } from '../../../local/auth/keys';
 import { LocalRuntime, REPO_ROOT } from '../../e2e/support/local-runtime';
 import { startConsoleServer } from '../support/console-server';
 
@@ -60,6 +60,18 @@ async function deploy(version: string): Promise<string> {
   return decodeURIComponent(new URL(page.url()).hash.replace('#/deployments/', ''));
 }
 
+/** `npm start` serves the console itself once the console hosting is in (local/console/). */
+async function servesConsole(baseUrl: string): Promise<boolean> {
+  const [page, config] = await Promise.all([fetch(`${baseUrl}/`), fetch(`${baseUrl}/config.json`)]);
+  return page.ok && (page.headers.get('content-type') ?? '').startsWith('text/html') && config.ok;
+}
+
+/** Until then, a stand-in on its own port: console/dist, /config.json, /local/token, /api/v1 proxied. */
+async function startStandIn(apiBaseUrl: string, keys: SigningKeys): Promise<string> {
+  server = await startConsoleServer({ distDir: DIST, apiBaseUrl, keys });
+  return server.url;
+}
+
 beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
@@ -70,12 +82,9 @@ beforeAll(async () => {
   keysDir = await mkdtemp(join(tmpdir(), 'console-e2e-keys-'));
   runtime = new LocalRuntime({ launcher: 'npm', env: { LOCAL_KEYS_DIR: keysDir } });
   const ready = await runtime.ready();
-  server = await startConsoleServer({
-    distDir: DIST,
-    apiBaseUrl: ready.baseUrl,
-    keys: await loadOrCreateSigningKeys(keysDir),
-  });
-  consoleUrl = server.url;
+  consoleUrl = (await servesConsole(ready.baseUrl))
+    ? ready.baseUrl
+    : await startStandIn(ready.baseUrl, await loadOrCreateSigningKeys(keysDir));
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
