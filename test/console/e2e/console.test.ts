@@ -99,7 +99,8 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 
-  page.setDefaultTimeout(20_000);
+  // Generous: a loaded machine slows the Step Functions stand-in; every wait ends on DOM state.
+  page.setDefaultTimeout(45_000);
 }, 180_000);
 
 afterAll(async () => {
@@ -109,7 +110,7 @@ afterAll(async () => {
   await rm(keysDir, { recursive: true, force: true });
 });
 
-describe('the console in a browser', { timeout: 90_000 }, () => {
+describe('the console in a browser', { timeout: 180_000 }, () => {
   it('signs an admin in with the local form', async () => {
     await page.goto(consoleUrl);
     await page.getByRole('heading', { name: 'deploy-manager' }).waitFor();
