@@ -1,5 +1,6 @@
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { STORED_CREDENTIALS } from '../lambdas/agent-protocol/stored-credentials';
 import { TASK_LOG } from '../lambdas/agent-protocol/task-log';
 import type { DataTable } from './data-table';
 import type { TaskQueue } from './task-queue';
@@ -30,7 +31,9 @@ export interface AgentAccessProps {
  * Everything a deploy agent may do, as one managed policy to attach to the agent's role
  * (EC2 instance profile, EKS service account, ECS task role, …): consume the task queue and
  * answer the workflow that is waiting on the task token, and write the logs of its tasks
- * (items under `TASKLOG#`, enforced by the leading-key condition). Nothing else.
+ * (items under `TASKLOG#`) and the records of its fetches of stored credentials (under
+ * `CREDACCESS#`), both enforced by the leading-key condition; reading the stored credentials
+ * is added by EnvironmentCredentials.grantRead. Nothing else.
  */
 export class AgentAccess extends Construct {
   readonly policy: ManagedPolicy;
@@ -53,13 +56,16 @@ export class AgentAccess extends Construct {
           actions: [...AGENT_TASK_ACTIONS],
           resources: [...props.workflows.stateMachines.values()].map((machine) => machine.stateMachineArn),
         }),
-        // Task logs: items whose partition key starts with TASKLOG#, nothing else of the table.
+        // Task logs and credential access records: items whose partition key starts with
+        // TASKLOG# or CREDACCESS#, nothing else of the table.
         new PolicyStatement({
           sid: 'WriteTaskLogs',
           actions: [...AGENT_LOG_ACTIONS],
           resources: [props.table.table.tableArn],
           conditions: {
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${TASK_LOG.keyPrefix}*`] },
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': [`${TASK_LOG.keyPrefix}*`, `${STORED_CREDENTIALS.accessKeyPrefix}*`],
+            },
           },
         }),
       ],

@@ -21,6 +21,12 @@ export interface DeployManagerConfig {
   readonly throttleBurst: number;
   /** `logLevel=INFO`: Powertools and Lambda application log level */
   readonly logLevel: LogLevel;
+  /**
+   * `agentRoleArns=arn:aws:iam::111122223333:role/deploy-agent,…`: the deploy agents' roles.
+   * With them, each stored-credentials secret's resource policy denies reading it to every
+   * other principal; without them, the IAM policies alone decide (docs/credentials.md).
+   */
+  readonly agentRoleArns: readonly string[];
 }
 
 export const CONTEXT_DEFAULTS = {
@@ -84,5 +90,9 @@ export function readConfig(node: Node): DeployManagerConfig {
     throttleRate: positiveInteger(node, 'throttleRate', CONTEXT_DEFAULTS.throttleRate),
     throttleBurst: positiveInteger(node, 'throttleBurst', CONTEXT_DEFAULTS.throttleBurst),
     logLevel: knownLevel,
+    agentRoleArns: (text(node, 'agentRoleArns') ?? '')
+      .split(',')
+      .map((arn) => arn.trim())
+      .filter((arn) => arn.length > 0),
   };
 }

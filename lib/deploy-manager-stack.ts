@@ -5,6 +5,7 @@ import { DeployManagerApi } from './api';
 import { ApiFunctions } from './api-functions';
 import type { DeployManagerConfig } from './config';
 import { DataTable } from './data-table';
+import { EnvironmentCredentials } from './environment-credentials';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { pascalCase } from './naming';
 import { Observability } from './observability';
@@ -31,6 +32,7 @@ export class DeployManagerStack extends Stack {
   readonly users: UserDirectory;
   readonly api: DeployManagerApi;
   readonly agents: AgentAccess;
+  readonly credentials: EnvironmentCredentials;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: DeployManagerStackProps) {
@@ -73,6 +75,11 @@ export class DeployManagerStack extends Stack {
       workflows: this.workflows,
       table: this.data,
     });
+    this.credentials = new EnvironmentCredentials(this, 'EnvironmentCredentials', { removalPolicy });
+    const environmentsFunction = this.apiFunctions.functions.get('environments');
+    if (environmentsFunction === undefined) throw new Error('no environments function');
+    this.credentials.grantManage(environmentsFunction, config.agentRoleArns);
+    this.credentials.grantRead(this.agents.policy);
     this.observability = new Observability(this, 'Observability', {
       api: this.api.restApi,
       functions: new Map([...this.apiFunctions.functions, ['status-metrics', this.statusMetrics.function]]),
@@ -107,6 +114,11 @@ export class DeployManagerStack extends Stack {
       'AgentPolicyArn',
       this.agents.policy.managedPolicyArn,
       'Managed policy to attach to deploy agents',
+    );
+    output(
+      'EnvironmentCredentialsPrefix',
+      this.credentials.prefix,
+      "Secret name prefix of the environments' stored credentials (agent config stored_credentials.secret_prefix)",
     );
     output('AlarmTopicArn', this.observability.topic.topicArn, 'SNS topic of every alarm');
     output('DashboardName', this.observability.dashboard.dashboardName, 'CloudWatch dashboard');

@@ -44,6 +44,12 @@ export function acknowledgeNagFindings(stack: DeployManagerStack): void {
     }
   }
 
+  const secrets = wildcardResource(stack, stack.credentials.secretsArn);
+  const perEnvironment =
+    'One Secrets Manager secret per environment, named <prefix><environment id> at run time: the environment id is the only wildcard (and Secrets Manager appends a random suffix to every secret ARN).';
+  acknowledge(stack.apiFunctions.functions.get('environments')?.role, secrets, perEnvironment);
+  acknowledge(stack.agents.policy, secrets, perEnvironment);
+
   for (const machine of stack.workflows.stateMachines.values()) {
     acknowledge(
       machine.role,

@@ -16,7 +16,7 @@ export function environmentRoutes(
       await service.deleteEnvironment(pathId(params, 'Environment'));
       return { message: 'Environment deleted successfully' };
     },
-    listCredentialAccess: ({ params, query }) =>
+    getCredentialAccess: ({ params, query }) =>
       service.getCredentialAccess(pathId(params, 'Environment'), query),
   };
 }

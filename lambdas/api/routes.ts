@@ -209,8 +209,8 @@ export const ROUTES = {
     response: DeletedResponse,
     errors: [404, 409, 503],
   }),
-  listCredentialAccess: defineRoute({
-    operationId: 'listCredentialAccess',
+  getCredentialAccess: defineRoute({
+    operationId: 'getCredentialAccess',
     method: 'GET',
     path: `${API_PREFIX}/environments/{id}/credential-access`,
     resource: 'environments',

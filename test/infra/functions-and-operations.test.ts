@@ -283,6 +283,7 @@ describe('the outputs', () => {
         'TaskQueueUrl',
         'DeadLetterQueueUrl',
         'AgentPolicyArn',
+        'EnvironmentCredentialsPrefix',
         'DashboardName',
         'AlarmTopicArn',
         'StateMachineArnStandard',

@@ -154,9 +154,20 @@ describe('every IAM policy of the stack', () => {
   });
 
   it('key policies: the account administers the key, CloudWatch alarms of this account may use it', () => {
+    const credentialsKey = logicalIdOf(synthesized.stack.credentials.key);
     const keyPolicies = allPolicies(synthesized.json).filter(isKeyPolicy);
-    expect(keyPolicies).toHaveLength(1);
-    const [statements] = keyPolicies.map((policy) => policy.statements);
+    expect(keyPolicies).toHaveLength(2);
+    // the stored credentials' key: the account administers it; users go through IAM and Secrets Manager
+    expect(
+      keyPolicies
+        .filter((policy) => policy.holder === credentialsKey)
+        .flatMap((policy) =>
+          policy.statements.map((statement) => [actionsOf(statement), statement.Principal]),
+        ),
+    ).toEqual([[['kms:*'], { AWS: expect.anything() }]]);
+    const [statements] = keyPolicies
+      .filter((policy) => policy.holder !== credentialsKey)
+      .map((policy) => policy.statements);
     expect(statements?.map((statement) => [actionsOf(statement), statement.Principal])).toEqual([
       [['kms:*'], { AWS: expect.anything() }],
       [['kms:Decrypt', 'kms:GenerateDataKey*'], { Service: 'cloudwatch.amazonaws.com' }],
@@ -306,7 +317,7 @@ describe('the status-metrics consumer', () => {
 });
 
 describe('the agent policy', () => {
-  it('consumes the task queue, answers task tokens of the two state machines and writes task logs only, nothing else', () => {
+  it('consumes the task queue, answers task tokens, writes task logs and access records, reads stored credentials, nothing else', () => {
     const properties = propertiesOfConstruct(synthesized, synthesized.stack.agents.policy);
     const queue = logicalIdOf(synthesized.stack.taskQueue.queue);
     const machines = [...synthesized.stack.workflows.stateMachines.values()].map((machine) => ({
@@ -330,7 +341,20 @@ describe('the agent policy', () => {
         Effect: 'Allow',
         Action: 'dynamodb:PutItem',
         Resource: { 'Fn::GetAtt': [logicalIdOf(synthesized.stack.data.table), 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TASKLOG#*'] } },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TASKLOG#*', 'CREDACCESS#*'] } },
+      },
+      {
+        Sid: 'ReadStoredCredentials',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: expect.anything(),
+      },
+      {
+        Sid: 'DecryptStoredCredentials',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(synthesized.stack.credentials.key), 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': expect.anything() } },
       },
     ]);
   });
