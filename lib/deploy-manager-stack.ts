@@ -4,13 +4,14 @@ import { AgentAccess } from './agent-access';
 import { DeployManagerApi } from './api';
 import { ApiFunctions } from './api-functions';
 import type { DeployManagerConfig } from './config';
+import { ConsoleHosting } from './console-hosting';
 import { DataTable } from './data-table';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { pascalCase } from './naming';
 import { Observability } from './observability';
 import { StatusMetrics } from './status-metrics';
 import { TaskQueue } from './task-queue';
-import { UserDirectory } from './user-directory';
+import { CONSOLE_SCOPES, type ConsoleSignIn, UserDirectory } from './user-directory';
 import { Workflows } from './workflows';
 
 export interface DeployManagerStackProps extends StackProps {
@@ -32,6 +33,8 @@ export class DeployManagerStack extends Stack {
   readonly api: DeployManagerApi;
   readonly agents: AgentAccess;
   readonly observability: Observability;
+  readonly console: ConsoleHosting;
+  readonly consoleSignIn: ConsoleSignIn;
 
   constructor(scope: Construct, id: string, props: DeployManagerStackProps) {
     super(scope, id, props);
@@ -81,9 +84,43 @@ export class DeployManagerStack extends Stack {
       alarmEmail: config.alarmEmail,
       removalPolicy,
     });
+    this.console = new ConsoleHosting(this, 'Console', {
+      connectOrigins: [ConsoleHosting.regionalApiOrigin(this), this.cognitoDomainUrl()],
+      removalPolicy,
+    });
+    this.consoleSignIn = this.users.addConsoleSignIn(this.cognitoDomainPrefix(), this.console.url);
+    this.console.publish({
+      api_url: this.api.restApi.urlForPath('/api/v1'),
+      sign_in: {
+        mode: 'cognito',
+        region: this.region,
+        user_pool_id: this.users.userPool.userPoolId,
+        client_id: this.consoleSignIn.client.userPoolClientId,
+        domain: this.consoleSignIn.domainUrl,
+        redirect_uri: this.console.url,
+        scopes: [...CONSOLE_SCOPES],
+      },
+    });
 
     acknowledgeNagFindings(this);
     this.addOutputs();
+  }
+
+  /** `-c consoleDomainPrefix=team-deploys`, else the stack's name and account (prefixes are global per region). */
+  private cognitoDomainPrefix(): string {
+    const chosen: unknown = this.node.tryGetContext('consoleDomainPrefix');
+    if (typeof chosen === 'string' && chosen.trim() !== '') return chosen.trim();
+    const name = this.stackName
+      .toLowerCase()
+      .replace(/aws|amazon|cognito/g, '')
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+    return `${name || 'deploy-manager'}-${this.account}`;
+  }
+
+  /** Known before the domain exists, so the console's CSP does not wait for Cognito. */
+  private cognitoDomainUrl(): string {
+    return `https://${this.cognitoDomainPrefix()}.auth.${this.region}.amazoncognito.com`;
   }
 
   private addOutputs(): void {
@@ -95,6 +132,12 @@ export class DeployManagerStack extends Stack {
       'UserPoolClientId',
       this.users.client.userPoolClientId,
       'App client for `aws cognito-idp initiate-auth`',
+    );
+    output('ConsoleUrl', this.console.url, 'The web console (sign in with a user of the pool)');
+    output(
+      'ConsoleClientId',
+      this.consoleSignIn.client.userPoolClientId,
+      'App client of the console (hosted UI, PKCE)',
     );
     output('TableName', this.data.table.tableName, 'The DynamoDB table');
     output('TaskQueueUrl', this.taskQueue.queue.queueUrl, 'Queue the deploy agents consume');

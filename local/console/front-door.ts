@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type * as z from 'zod';
 import {
   type ConsoleRuntimeConfig,
   LocalTokenRequest,
