@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AgentAccess } from './agent-access';
 import { DeployManagerApi } from './api';
@@ -50,12 +50,22 @@ export class DeployManagerStack extends Stack {
       ...logs,
     });
     this.users = new UserDirectory(this, 'Users', { existingUserPoolId: config.userPoolId, removalPolicy });
+    this.console = new ConsoleHosting(this, 'Console', {
+      connectOrigins: [ConsoleHosting.regionalApiOrigin(this), this.cognitoDomainUrl()],
+      removalPolicy,
+    });
+    this.consoleSignIn = this.users.addConsoleSignIn(this.cognitoDomainPrefix(), this.console.url);
+    // The console calls the API with ID tokens of its own client.
+    const apiClientIds = Fn.join(',', [
+      this.users.client.userPoolClientId,
+      this.consoleSignIn.client.userPoolClientId,
+    ]);
     this.apiFunctions = new ApiFunctions(this, 'ApiFunctions', {
       table: this.data,
       workflows: this.workflows,
       logLevel: config.logLevel,
       corsOrigins: config.corsOrigins,
-      apiClientId: this.users.client.userPoolClientId,
+      apiClientId: apiClientIds,
       ...logs,
     });
     this.statusMetrics = new StatusMetrics(this, 'StatusMetrics', {
@@ -84,11 +94,6 @@ export class DeployManagerStack extends Stack {
       alarmEmail: config.alarmEmail,
       removalPolicy,
     });
-    this.console = new ConsoleHosting(this, 'Console', {
-      connectOrigins: [ConsoleHosting.regionalApiOrigin(this), this.cognitoDomainUrl()],
-      removalPolicy,
-    });
-    this.consoleSignIn = this.users.addConsoleSignIn(this.cognitoDomainPrefix(), this.console.url);
     this.console.publish({
       api_url: this.api.restApi.urlForPath('/api/v1'),
       sign_in: {
@@ -134,11 +139,6 @@ export class DeployManagerStack extends Stack {
       'App client for `aws cognito-idp initiate-auth`',
     );
     output('ConsoleUrl', this.console.url, 'The web console (sign in with a user of the pool)');
-    output(
-      'ConsoleClientId',
-      this.consoleSignIn.client.userPoolClientId,
-      'App client of the console (hosted UI, PKCE)',
-    );
     output('TableName', this.data.table.tableName, 'The DynamoDB table');
     output('TaskQueueUrl', this.taskQueue.queue.queueUrl, 'Queue the deploy agents consume');
     output(

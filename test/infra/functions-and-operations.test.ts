@@ -260,11 +260,14 @@ describe('the log groups', () => {
 });
 
 describe('the API functions', () => {
-  it("accept ID tokens of the stack's own app client only", () => {
+  it("accept ID tokens of the stack's own app clients only (the CLI's and the console's)", () => {
     const client = logicalIdOf(synthesized.stack.users.client);
+    const consoleClient = logicalIdOf(synthesized.stack.consoleSignIn.client);
     for (const fn of synthesized.stack.apiFunctions.functions.values()) {
       expect(propertiesOfConstruct(synthesized, fn).Environment).toMatchObject({
-        Variables: { [API_CLIENT_ID_VARIABLE]: { Ref: client } },
+        Variables: {
+          [API_CLIENT_ID_VARIABLE]: { 'Fn::Join': [',', [{ Ref: client }, { Ref: consoleClient }]] },
+        },
       });
     }
   });
@@ -277,6 +280,7 @@ describe('the outputs', () => {
     expect(outputs.sort()).toEqual(
       [
         'ApiUrl',
+        'ConsoleUrl',
         'UserPoolId',
         'UserPoolClientId',
         'TableName',
