@@ -34,23 +34,14 @@ describe('the console bucket', () => {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
       },
     });
-    const [, policy] = resourcesOf(synthesized.json, 'AWS::S3::BucketPolicy').find(
-      ([, resource]) => JSON.stringify(resource.Properties?.Bucket) === JSON.stringify({ Ref: bucketId() }),
-    ) ?? [undefined, undefined];
-    expect(policy).toBeDefined();
-    const statements = (policy?.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
-      .Statement;
+    const statements = bucketPolicyStatements();
     expect(statements).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     );
   });
 
   it('lets only this distribution read it (OAC, aws:SourceArn)', () => {
-    const [, policy] = resourcesOf(synthesized.json, 'AWS::S3::BucketPolicy').find(
-      ([, resource]) => JSON.stringify(resource.Properties?.Bucket) === JSON.stringify({ Ref: bucketId() }),
-    ) ?? [undefined, undefined];
-    const statements = (policy?.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
-      .Statement;
+    const statements = bucketPolicyStatements();
     const allows = statements.filter((statement) => statement.Effect === 'Allow');
     const readers = allows.filter((statement) => JSON.stringify(statement.Principal).includes('cloudfront'));
     expect(readers).toHaveLength(1);
@@ -88,15 +79,12 @@ describe('the console distribution', () => {
   });
 
   it('adds CSP, HSTS, no framing, nosniff and a referrer policy to every answer', () => {
-    const [[, policy] = ['', undefined]] = resourcesOf(
-      synthesized.json,
-      'AWS::CloudFront::ResponseHeadersPolicy',
-    );
-    const headers = (
-      policy?.Properties?.ResponseHeadersPolicyConfig as {
-        SecurityHeadersConfig: Record<string, Record<string, unknown>>;
-      }
-    ).SecurityHeadersConfig;
+    const policies = resourcesOf(synthesized.json, 'AWS::CloudFront::ResponseHeadersPolicy');
+    expect(policies).toHaveLength(1);
+    const config = policies[0]?.[1].Properties?.ResponseHeadersPolicyConfig as
+      | { SecurityHeadersConfig: Record<string, Record<string, unknown>> }
+      | undefined;
+    const headers = config?.SecurityHeadersConfig ?? {};
     const csp = String(headers.ContentSecurityPolicy?.ContentSecurityPolicy);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
