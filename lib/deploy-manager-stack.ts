@@ -1,9 +1,10 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AgentAccess } from './agent-access';
 import { DeployManagerApi } from './api';
 import { ApiFunctions } from './api-functions';
 import type { DeployManagerConfig } from './config';
+import { ConsoleHosting } from './console-hosting';
 import { DataTable } from './data-table';
 import { EnvironmentCredentials } from './environment-credentials';
 import { acknowledgeNagFindings } from './nag-suppressions';
@@ -11,7 +12,7 @@ import { pascalCase } from './naming';
 import { Observability } from './observability';
 import { StatusMetrics } from './status-metrics';
 import { TaskQueue } from './task-queue';
-import { UserDirectory } from './user-directory';
+import { CONSOLE_SCOPES, type ConsoleSignIn, UserDirectory } from './user-directory';
 import { Workflows } from './workflows';
 
 export interface DeployManagerStackProps extends StackProps {
@@ -34,6 +35,8 @@ export class DeployManagerStack extends Stack {
   readonly agents: AgentAccess;
   readonly credentials: EnvironmentCredentials;
   readonly observability: Observability;
+  readonly console: ConsoleHosting;
+  readonly consoleSignIn: ConsoleSignIn;
 
   constructor(scope: Construct, id: string, props: DeployManagerStackProps) {
     super(scope, id, props);
@@ -49,12 +52,22 @@ export class DeployManagerStack extends Stack {
       ...logs,
     });
     this.users = new UserDirectory(this, 'Users', { existingUserPoolId: config.userPoolId, removalPolicy });
+    this.console = new ConsoleHosting(this, 'Console', {
+      connectOrigins: [ConsoleHosting.regionalApiOrigin(this), this.cognitoDomainUrl()],
+      removalPolicy,
+    });
+    this.consoleSignIn = this.users.addConsoleSignIn(this.cognitoDomainPrefix(), this.console.url);
+    // The console calls the API with ID tokens of its own client.
+    const apiClientIds = Fn.join(',', [
+      this.users.client.userPoolClientId,
+      this.consoleSignIn.client.userPoolClientId,
+    ]);
     this.apiFunctions = new ApiFunctions(this, 'ApiFunctions', {
       table: this.data,
       workflows: this.workflows,
       logLevel: config.logLevel,
       corsOrigins: config.corsOrigins,
-      apiClientId: this.users.client.userPoolClientId,
+      apiClientId: apiClientIds,
       ...logs,
     });
     this.statusMetrics = new StatusMetrics(this, 'StatusMetrics', {
@@ -88,9 +101,38 @@ export class DeployManagerStack extends Stack {
       alarmEmail: config.alarmEmail,
       removalPolicy,
     });
+    this.console.publish({
+      api_url: this.api.restApi.urlForPath('/api/v1'),
+      sign_in: {
+        mode: 'cognito',
+        region: this.region,
+        user_pool_id: this.users.userPool.userPoolId,
+        client_id: this.consoleSignIn.client.userPoolClientId,
+        domain: this.consoleSignIn.domainUrl,
+        redirect_uri: this.console.url,
+        scopes: [...CONSOLE_SCOPES],
+      },
+    });
 
     acknowledgeNagFindings(this);
     this.addOutputs();
+  }
+
+  /** `-c consoleDomainPrefix=team-deploys`, else the stack's name and account (prefixes are global per region). */
+  private cognitoDomainPrefix(): string {
+    const chosen: unknown = this.node.tryGetContext('consoleDomainPrefix');
+    if (typeof chosen === 'string' && chosen.trim() !== '') return chosen.trim();
+    const name = this.stackName
+      .toLowerCase()
+      .replace(/aws|amazon|cognito/g, '')
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+    return `${name || 'deploy-manager'}-${this.account}`;
+  }
+
+  /** Known before the domain exists, so the console's CSP does not wait for Cognito. */
+  private cognitoDomainUrl(): string {
+    return `https://${this.cognitoDomainPrefix()}.auth.${this.region}.amazoncognito.com`;
   }
 
   private addOutputs(): void {
@@ -103,6 +145,7 @@ export class DeployManagerStack extends Stack {
       this.users.client.userPoolClientId,
       'App client for `aws cognito-idp initiate-auth`',
     );
+    output('ConsoleUrl', this.console.url, 'The web console (sign in with a user of the pool)');
     output('TableName', this.data.table.tableName, 'The DynamoDB table');
     output('TaskQueueUrl', this.taskQueue.queue.queueUrl, 'Queue the deploy agents consume');
     output(

@@ -4,8 +4,10 @@ import {
   FeaturePlan,
   type IUserPool,
   Mfa,
+  OAuthScope,
   UserPool,
   type UserPoolClient,
+  UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { GROUPS } from '../lambdas/http/auth';
@@ -14,6 +16,16 @@ export interface UserDirectoryProps {
   /** an existing pool to use; its groups are then the pool owner's business */
   readonly existingUserPoolId: string | undefined;
   readonly removalPolicy: RemovalPolicy;
+}
+
+/** What the console asks the hosted UI for: the ID token (e-mail, groups) is what the API reads. */
+export const CONSOLE_SCOPES = ['openid', 'email', 'profile'] as const;
+
+export interface ConsoleSignIn {
+  readonly domain: UserPoolDomain;
+  readonly client: UserPoolClient;
+  /** `https://<prefix>.auth.<region>.amazoncognito.com` */
+  readonly domainUrl: string;
 }
 
 /**
@@ -46,6 +58,34 @@ export class UserDirectory extends Construct {
       refreshTokenValidity: Duration.days(30),
       enableTokenRevocation: true,
     });
+  }
+
+  /**
+   * Sign-in for the web console: Cognito's hosted UI on `domainPrefix`, and a public app
+   * client (a browser keeps no secret) with the authorization code grant, which the
+   * console runs with PKCE; the hosted UI returns only to the console's own URL.
+   */
+  addConsoleSignIn(domainPrefix: string, consoleUrl: string): ConsoleSignIn {
+    const domain = new UserPoolDomain(this, 'HostedUi', {
+      userPool: this.userPool,
+      cognitoDomain: { domainPrefix },
+    });
+    const client = this.userPool.addClient('ConsoleClient', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
+        scopes: CONSOLE_SCOPES.map((scope) => OAuthScope.custom(scope)),
+        callbackUrls: [consoleUrl],
+        logoutUrls: [consoleUrl],
+      },
+      preventUserExistenceErrors: true,
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(1),
+      enableTokenRevocation: true,
+    });
+    return { domain, client, domainUrl: domain.baseUrl() };
   }
 
   private createPool(removalPolicy: RemovalPolicy): UserPool {

@@ -19,6 +19,7 @@ import { compileWorkflow, renderDefinition, WORKFLOW_TEMPLATES, WorkflowStrategy
 import { SimulatedAgent } from './agent/simulated-agent';
 import { createLocalAuthorizer } from './auth/authorizer';
 import { keysDirectory, loadOrCreateSigningKeys, type SigningKeys } from './auth/keys';
+import { createConsoleFrontDoor } from './console/front-door';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
 import { freePort } from './free-port';
 import { type AccessLogEntry, type ApiHandler, closeServer, createApiServer, listen } from './http/server';
@@ -41,6 +42,8 @@ export interface LocalStackOptions {
   /** progress and agent lines; silent when absent */
   readonly log?: (line: string) => void;
   readonly onRequest?: (entry: AccessLogEntry) => void;
+  /** the console's build served at `/`; undefined: only `/config.json` and `/local/token` */
+  readonly consoleDir?: string;
   /**
    * Aborting it while the stack starts (Ctrl-C) stops what was started so far, the Java
    * process included, and rejects with the signal's reason. Ignored once started.
@@ -324,6 +327,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authorizer: createLocalAuthorizer(keys),
       handlers: (resource) => handlers.get(resource),
       ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+      console: createConsoleFrontDoor({ distDir: options.consoleDir, keys }),
     });
     const host = options.host ?? '127.0.0.1';
     const port = await listen(server, options.port ?? DEFAULT_PORT, host);

@@ -1,4 +1,5 @@
 import { signToken } from './auth/tokens';
+import { type ConsoleBuild, ensureConsoleBuild } from './console/build';
 import { PortInUseError } from './http/server';
 import {
   DEFAULT_PORT,
@@ -16,6 +17,7 @@ import {
  *   HOST=127.0.0.1       interface to bind
  *   DATA_DIR=./.local/db keep DynamoDB data on disk (in memory otherwise)
  *   AGENT=off            no simulated deploy agent
+ *   CONSOLE_DIR=dir      the console build to serve at / (default console/dist, built if missing)
  *   AGENT_CONCURRENCY=16 tasks the agent works on at once
  *   QUIET=1              no access log / agent lines
  *
@@ -57,7 +59,7 @@ const detail = (line: string) => {
   if (!quiet) say(line);
 };
 
-async function banner(stack: LocalStack, dataDir: string | undefined): Promise<string> {
+async function banner(stack: LocalStack, dataDir: string | undefined, built: ConsoleBuild): Promise<string> {
   const token = await signToken(stack.keys, { email: 'admin@example.com', groups: ['admins'] });
   const body = JSON.stringify({
     git_tag: 'v1.0.0',
@@ -69,6 +71,7 @@ async function banner(stack: LocalStack, dataDir: string | undefined): Promise<s
   return [
     '',
     `deploy-manager local stack ready on ${stack.baseUrl}`,
+    `  console    ${built.ready ? `${stack.baseUrl}/` : `not built: ${built.reason}`}`,
     `  API        ${stack.baseUrl}/api/v1`,
     `  DynamoDB   ${dataDir === undefined ? 'in memory' : `on disk in ${dataDir}`} (table ${stack.tableName})`,
     `  agent      ${stack.agent === undefined ? 'off (connect your own to the task queue)' : 'on (simulated)'}`,
@@ -146,8 +149,11 @@ async function main(): Promise<void> {
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
 
+  const consoleBuild = await ensureConsoleBuild(process.env.CONSOLE_DIR || undefined, detail);
+  if (!consoleBuild.ready) say(`console: ${consoleBuild.reason}`);
   try {
     stack = await startLocalStack({
+      ...(consoleBuild.ready ? { consoleDir: consoleBuild.distDir } : {}),
       port,
       ...(process.env.HOST ? { host: process.env.HOST } : {}),
       ...(dataDir === undefined ? {} : { dataDir }),
@@ -171,7 +177,7 @@ async function main(): Promise<void> {
     await stack.stop().catch(() => undefined);
     process.exit(exitCode);
   }
-  say(await banner(stack, dataDir));
+  say(await banner(stack, dataDir, consoleBuild));
   const crashed: StackCrash = await stack.crashed;
   await new Promise((resolve) => setTimeout(resolve, SIGNAL_GRACE_MS));
   if (exitCode !== undefined) return;

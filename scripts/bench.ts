@@ -11,6 +11,7 @@ const { BenchContext } = await import('./bench/context');
 const { runAgentOverheadBench } = await import('./bench/agent-overhead');
 const { runApiLatencyBench } = await import('./bench/api-latency');
 const { runBundleBench } = await import('./bench/bundles');
+const { runConsoleBench } = await import('./bench/console');
 const { runDeployctlStartupBench } = await import('./bench/deployctl-startup');
 const { runListScaleBench } = await import('./bench/list-scale');
 const { runLocalE2eBench } = await import('./bench/local-e2e');
@@ -45,6 +46,11 @@ const SECTIONS: readonly Section[] = [
     id: 'local-e2e',
     title: 'Local end-to-end (npm start over HTTP, simulated agent)',
     run: runLocalE2eBench,
+  },
+  {
+    id: 'console',
+    title: 'Web console (gzipped build, deployment view first render in Chromium against npm start)',
+    run: runConsoleBench,
   },
   {
     id: 'agent-overhead',

@@ -32,7 +32,8 @@ export function parseGroups(value: unknown): string[] {
 /**
  * The app client whose ID tokens the API takes (the stack sets it). API Gateway's authorizer
  * accepts a token of any client of the user pool; with an existing pool (`userPoolId`) other
- * clients, with their own sign-up or federation, must not reach the API.
+ * clients, with their own sign-up or federation, must not reach the API. A comma-separated
+ * list: the CLI's client and the web console's.
  */
 export const API_CLIENT_ID_VARIABLE = 'API_CLIENT_ID';
 
@@ -45,8 +46,8 @@ export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
   const email = claims.email;
   if (typeof sub !== 'string' || sub.length === 0) throw unauthorized();
   if (claims.token_use !== undefined && claims.token_use !== 'id') throw unauthorized();
-  const clientId = process.env[API_CLIENT_ID_VARIABLE];
-  if (clientId && claims.aud !== clientId) throw unauthorized();
+  const clientIds = (process.env[API_CLIENT_ID_VARIABLE] ?? '').split(',').filter((id) => id !== '');
+  if (clientIds.length > 0 && !clientIds.includes(String(claims.aud))) throw unauthorized();
   // A user who changed their e-mail address has not proven the new one: it names nobody yet.
   const verifiedEmail = typeof email === 'string' && email.length > 0 && !isFalse(claims.email_verified);
   return {

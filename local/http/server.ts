@@ -6,6 +6,7 @@ import type { ErrorCode } from '../../lambdas/http/errors';
 import { MAX_BODY_BYTES } from '../../lambdas/http/request';
 import type { ApiResource, RouteSpec } from '../../lambdas/http/route';
 import type { Authorizer } from '../auth/authorizer';
+import type { ConsoleFrontDoor } from '../console/front-door';
 import { INTEGRATION_TIMEOUT_MS, lambdaContextFor } from './lambda-context';
 import { parseRequestTarget, toProxyEvent } from './proxy-event';
 import { createRouteTable } from './route-table';
@@ -33,6 +34,8 @@ export interface ApiServerOptions {
   /** how long a request's body may take to arrive once its headers have; default: Node's headers timeout */
   readonly bodyTimeoutMs?: number;
   readonly onRequest?: (entry: AccessLogEntry) => void;
+  /** the web console at `/` (local/console/front-door.ts); paths under `/api/` never reach it */
+  readonly console?: ConsoleFrontDoor;
 }
 
 /** API Gateway's own payload limit: a body beyond it is refused without reading on. */
@@ -232,7 +235,22 @@ export function createApiServer(options: ApiServerOptions): Server {
     writeProxyResult(response, requestId, result);
   };
 
-  return createServer((request, response) => {
+  const isApiPath = (url: string) => url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
+  /** The origin the browser reaches this server at, as the banner prints it. */
+  const baseUrl = () => {
+    const address = server.address() as AddressInfo;
+    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  };
+  const route = async (request: IncomingMessage, response: ServerResponse, requestId: string) => {
+    const frontDoor = options.console;
+    if (frontDoor !== undefined && !isApiPath(request.url ?? '/')) {
+      if (await frontDoor(request, response, baseUrl())) return;
+    }
+    await serve(request, response, requestId);
+  };
+
+  const server = createServer((request, response) => {
     const requestId = randomUUID();
     const started = performance.now();
     response.on('finish', () => {
@@ -244,7 +262,7 @@ export function createApiServer(options: ApiServerOptions): Server {
         requestId,
       });
     });
-    serve(request, response, requestId).catch((error: unknown) => {
+    route(request, response, requestId).catch((error: unknown) => {
       if (response.headersSent) {
         response.destroy();
         return;
@@ -260,6 +278,7 @@ export function createApiServer(options: ApiServerOptions): Server {
       writeGatewayError(response, requestId, gatewayError);
     });
   });
+  return server;
 }
 
 /** A listen() on a port some other program holds; start.ts turns it into a one-line hint. */

@@ -24,9 +24,10 @@ const allFunctions = () => [
 ];
 
 describe('the functions', () => {
-  it('are one per REST resource of ROUTES, plus the status-metrics consumer', () => {
+  it("are one per REST resource of ROUTES, plus the status-metrics consumer and the console's publisher", () => {
     expect([...synthesized.stack.apiFunctions.functions.keys()]).toEqual(apiResources());
-    synthesized.template.resourceCountIs('AWS::Lambda::Function', apiResources().length + 1);
+    // CDK's BucketDeployment copies the console's build to its bucket with one function.
+    synthesized.template.resourceCountIs('AWS::Lambda::Function', apiResources().length + 2);
   });
 
   it('run Node.js 24 on ARM64, traced, logging JSON to their own log group with a retention', () => {
@@ -260,11 +261,14 @@ describe('the log groups', () => {
 });
 
 describe('the API functions', () => {
-  it("accept ID tokens of the stack's own app client only", () => {
+  it("accept ID tokens of the stack's own app clients only (the CLI's and the console's)", () => {
     const client = logicalIdOf(synthesized.stack.users.client);
+    const consoleClient = logicalIdOf(synthesized.stack.consoleSignIn.client);
     for (const fn of synthesized.stack.apiFunctions.functions.values()) {
       expect(propertiesOfConstruct(synthesized, fn).Environment).toMatchObject({
-        Variables: { [API_CLIENT_ID_VARIABLE]: { Ref: client } },
+        Variables: {
+          [API_CLIENT_ID_VARIABLE]: { 'Fn::Join': [',', [{ Ref: client }, { Ref: consoleClient }]] },
+        },
       });
     }
   });
@@ -277,6 +281,7 @@ describe('the outputs', () => {
     expect(outputs.sort()).toEqual(
       [
         'ApiUrl',
+        'ConsoleUrl',
         'UserPoolId',
         'UserPoolClientId',
         'TableName',
