@@ -8,7 +8,7 @@ import { propertiesOfConstruct, resourcesOf, type Synthesized, synthesize } from
 const configOf = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
 
 describe('readConfig', () => {
-  it('defaults: retained data, a new user pool, no e-mail, 30-day logs, no CORS', () => {
+  it('defaults: retained data, a new user pool, no e-mail, 30-day logs, no CORS, no agent roles', () => {
     expect(configOf({})).toEqual({
       destroyOnRemoval: false,
       userPoolId: undefined,
@@ -18,6 +18,7 @@ describe('readConfig', () => {
       throttleRate: CONTEXT_DEFAULTS.throttleRate,
       throttleBurst: CONTEXT_DEFAULTS.throttleBurst,
       logLevel: 'INFO',
+      agentRoleArns: [],
     });
   });
 
