@@ -30,10 +30,17 @@ const nav = (view: string) =>
 
 const shoot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
+/**
+ * Waits until an expression, evaluated in the page, is true. Strings because this file is
+ * type-checked without the DOM library; `page.evaluate`, not `waitForFunction`, because the
+ * console's CSP (no 'unsafe-eval') refuses the `new Function` that the latter builds.
+ */
+const pageBecomes = (expression: string) =>
+  expect.poll(() => page.evaluate(expression), { timeout: 45_000, interval: 200 }).toBe(true);
+
 /** The graph shows `count` task nodes, every one with `status`. */
 const graphReaches = (status: string, count: number) =>
-  // A string, run in the page: this file is type-checked without the DOM library.
-  page.waitForFunction(`(() => {
+  pageBecomes(`(() => {
     const nodes = [...document.querySelectorAll('[data-testid="task-graph"] [data-status]')];
     return nodes.length === ${count} && nodes.every((node) => node.dataset.status === ${JSON.stringify(status)});
   })()`);
@@ -234,7 +241,7 @@ describe('the console in a browser', { timeout: 180_000 }, () => {
     await nav('Deployments').click();
     await page.locator('table tbody tr').nth(2).waitFor();
     await page.getByRole('form', { name: 'Filters' }).getByLabel('Version').selectOption({ label: 'v1.1.0' });
-    await page.waitForFunction("document.querySelectorAll('table tbody tr').length === 1");
+    await pageBecomes("document.querySelectorAll('table tbody tr').length === 1");
     await page.getByRole('form', { name: 'Filters' }).getByLabel('Application').fill('nothing-like-it');
     await page.getByText('No deployments.').waitFor();
     await shoot('deployments');
