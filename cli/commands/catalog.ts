@@ -20,6 +20,23 @@ interface CatalogSpec<T> {
   readonly row: (item: T) => readonly string[];
 }
 
+/**
+ * The config an `update` sends: the file's config, else the current one, then the
+ * `--config` pairs over it, less the `--unset` keys (the API replaces config whole on PUT).
+ */
+function updatedConfig(
+  fromFile: Record<string, unknown>,
+  current: Record<string, unknown>,
+  options: { readonly config?: string[]; readonly unset?: string[] },
+): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    ...((fromFile.config as Record<string, unknown> | undefined) ?? current),
+    ...parseConfigPairs(options.config ?? []),
+  };
+  for (const key of options.unset ?? []) delete config[key];
+  return config;
+}
+
 const configText = (config: Record<string, unknown>): string =>
   Object.entries(config)
     .map(([key, value]) => `${key}=${String(value)}`)
@@ -182,11 +199,7 @@ export function registerCatalog(program: Command, context: Context): void {
       const api = await context.api();
       const current = await resolve(api, 'application', reference);
       const fromFile = options.file ? await readJsonFile(options.file) : {};
-      const config: Record<string, unknown> = {
-        ...((fromFile.config as Record<string, unknown> | undefined) ?? current.config),
-        ...parseConfigPairs(options.config ?? []),
-      };
-      for (const key of options.unset ?? []) delete config[key];
+      const config = updatedConfig(fromFile, current.config, options);
       const body = {
         name: options.name ?? fromFile.name ?? current.name,
         type: options.type ?? fromFile.type ?? current.type,
@@ -242,11 +255,7 @@ export function registerCatalog(program: Command, context: Context): void {
         const current = await resolve(api, 'environment', reference);
         const fromFile = options.file ? await readJsonFile(options.file) : {};
         // "[redacted]" values keep the stored secrets (PUT semantics of the API).
-        const config: Record<string, unknown> = {
-          ...((fromFile.config as Record<string, unknown> | undefined) ?? current.config),
-          ...parseConfigPairs(options.config ?? []),
-        };
-        for (const key of options.unset ?? []) delete config[key];
+        const config = updatedConfig(fromFile, current.config, options);
         const body = {
           name: options.name ?? fromFile.name ?? current.name,
           type: options.type ?? fromFile.type ?? current.type,
