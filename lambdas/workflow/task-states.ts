@@ -171,16 +171,19 @@ export function stepStates(step: WorkflowStep, next: string | undefined): AslSta
   const resends = `$.resends_${step.id}`;
   const status = '$.existing.Item.status.S';
 
+  /** Reads the task's item into `$.existing`, for the Choice `check` to judge. */
+  const readTaskInto = (check: string): AslState => ({
+    Type: 'Task',
+    Resource: 'arn:aws:states:::dynamodb:getItem',
+    Parameters: readTaskRequest(taskIdPath),
+    ResultPath: '$.existing',
+    Retry: dynamoDbRetry(),
+    Catch: [catchAll(names.checkCause, '$.error')],
+    Next: check,
+  });
+
   const states: AslStates = {
-    [names.readTask]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::dynamodb:getItem',
-      Parameters: readTaskRequest(taskIdPath),
-      ResultPath: '$.existing',
-      Retry: dynamoDbRetry(),
-      Catch: [catchAll(names.checkCause, '$.error')],
-      Next: names.checkTask,
-    },
+    [names.readTask]: readTaskInto(names.checkTask),
     [names.checkTask]: {
       Type: 'Choice',
       Choices: [
@@ -191,15 +194,7 @@ export function stepStates(step: WorkflowStep, next: string | undefined): AslSta
       ],
       Default: names.markRunning,
     },
-    [names.readTaskAgain]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::dynamodb:getItem',
-      Parameters: readTaskRequest(taskIdPath),
-      ResultPath: '$.existing',
-      Retry: dynamoDbRetry(),
-      Catch: [catchAll(names.checkCause, '$.error')],
-      Next: names.checkTaskAgain,
-    },
+    [names.readTaskAgain]: readTaskInto(names.checkTaskAgain),
     [names.checkTaskAgain]: {
       Type: 'Choice',
       Choices: [
